@@ -1,0 +1,5 @@
+export * from './http/common';
+export * from './http/orders';
+export * from './http/inventory';
+export * from './http/payments';
+export * from './http/sagas';

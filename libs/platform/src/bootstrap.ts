@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import type { INestApplication, Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { z } from 'zod';
+import { InvalidConfigError, parseEnv } from './config/env';
+
+/** Applies what every app needs on top of its module: logger, body limit, shutdown hooks. */
+export function configureApp(app: NestExpressApplication): NestExpressApplication {
+  const config = app.get(ConfigService);
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: config.getOrThrow<string>('HTTP_BODY_LIMIT') });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  return app;
+}
+
+export interface BootstrapOptions {
+  service: string;
+  env: z.ZodType;
+  /** Loaded only after the environment is valid: module decorators read config at import time. */
+  module: () => Promise<Type<unknown>>;
+}
+
+function fail(service: string, message: string): never {
+  process.stderr.write(`${service} failed to start. ${message}\n`);
+  process.exit(1);
+}
+
+/** main.ts of every app: validate config, start, or exit 1 with a message naming what is wrong. */
+export async function bootstrap({ service, env, module }: BootstrapOptions): Promise<INestApplication> {
+  // Same precedence as @nestjs/config: real environment first, then the project's .env.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    parseEnv(env, process.env);
+  } catch (error) {
+    if (error instanceof InvalidConfigError) fail(service, error.message);
+    throw error;
+  }
+  try {
+    const app = await NestFactory.create<NestExpressApplication>(await module(), {
+      bufferLogs: true,
+      abortOnError: false,
+      bodyParser: false, // registered in configureApp with the configured limit
+    });
+    configureApp(app);
+    const port = app.get(ConfigService).getOrThrow<number>('PORT');
+    await app.listen(port, '0.0.0.0');
+    app.get(Logger).log(`${service} listening on :${port}`);
+    return app;
+  } catch (error) {
+    fail(service, (error as Error).stack ?? String(error));
+  }
+}

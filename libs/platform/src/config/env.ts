@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/\S+\/\w+/, 'must be a postgresql://user:password@host:port/database URL');
+
+const natsUrls = z
+  .string()
+  .regex(
+    /^(nats|tls|ws|wss):\/\/[^\s,]+(,(nats|tls|ws|wss):\/\/[^\s,]+)*$/,
+    'must be one or more nats://host:port URLs, comma separated',
+  );
+
+/** Variables every app reads. Each app adds its own database URL (and more) on top. */
+export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar, defaultPort: number) {
+  return z.object({
+    PORT: z.coerce.number().int().min(1).max(65_535).default(defaultPort),
+    NATS_URL: natsUrls,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+    HTTP_BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
+      .default('100kb'),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    ...({ [databaseUrlVar]: postgresUrl } as Record<UrlVar, typeof postgresUrl>),
+  });
+}
+
+export class InvalidConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'InvalidConfigError';
+  }
+}
+
+/** Validates raw env, naming each bad or missing variable (never its value: it may be a secret). */
+export function parseEnv<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const missing = issue.code === 'invalid_type' && raw[name] === undefined;
+    return missing ? `${name} is required but not set` : `${name} ${issue.message}`;
+  });
+  throw new InvalidConfigError(problems);
+}

@@ -1,0 +1,51 @@
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import type { z } from 'zod';
+import { parseEnv } from './config/env';
+import { HealthController } from './health/health.controller';
+import { loggerOptions } from './logging/logger.options';
+import { HttpMetricsMiddleware, MetricsController, MetricsRegistry } from './metrics/metrics';
+import { NatsConnectionService } from './nats/nats-connection.service';
+import { PrismaModule, type PrismaClientLike, type PrismaModuleOptions } from './prisma/prisma.module';
+
+export interface PlatformOptions<T extends PrismaClientLike> {
+  /** The app's name in logs, metrics and NATS connection names, e.g. `order-service`. */
+  service: string;
+  /** The app's validated environment (see appEnvSchema). */
+  env: z.ZodType<Record<string, unknown>>;
+  prisma: PrismaModuleOptions<T>;
+}
+
+/** Everything an app shares: validated config, logs, Prisma, NATS, /health and /metrics. */
+@Module({})
+export class PlatformModule implements NestModule {
+  static forRoot<T extends PrismaClientLike>(options: PlatformOptions<T>): DynamicModule {
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          cache: true,
+          validate: (raw) => ({ ...parseEnv(options.env, raw), SERVICE_NAME: options.service }),
+        }),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) =>
+            loggerOptions(options.service, config.getOrThrow('LOG_LEVEL'), config.getOrThrow('LOG_FORMAT')),
+        }),
+        TerminusModule.forRoot({ logger: false }),
+        PrismaModule.forRoot(options.prisma),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [MetricsRegistry, NatsConnectionService, HttpMetricsMiddleware],
+      exports: [MetricsRegistry, NatsConnectionService],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+  }
+}

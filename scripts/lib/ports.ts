@@ -1,0 +1,44 @@
+import { createConnection } from 'node:net';
+
+/** Resolves true when something accepts TCP connections on host:port (never hangs). */
+export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ port, host });
+    const finish = (open: boolean) => {
+      socket.destroy();
+      done(open);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+/** First line a server sends on connect (NATS greets with `INFO {...}`), or null. */
+export function readGreeting(port: number, host = '127.0.0.1', timeoutMs = 1500): Promise<string | null> {
+  return new Promise((done) => {
+    const socket = createConnection({ port, host });
+    let data = '';
+    const finish = (line: string | null) => {
+      socket.destroy();
+      done(line);
+    };
+    socket.setTimeout(timeoutMs, () => finish(data || null));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('utf8');
+      const end = data.indexOf('\n');
+      if (end >= 0) finish(data.slice(0, end).trim());
+    });
+    socket.once('error', () => finish(null));
+    socket.once('close', () => finish(data || null));
+  });
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s`);
+}

@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { appEntry, type AppInfo } from '../../scripts/lib/apps';
+import { ROOT } from '../../scripts/lib/paths';
+import { eventually } from './eventually';
+
+export interface AppProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the app wrote, for assertions and for failure messages. */
+  output(): string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Spawns a built app (test global setup builds them) with exactly the env given, plus PATH. */
+export async function spawnApp(name: AppInfo['name'], env: Record<string, string>): Promise<AppProcess> {
+  const port = Number(env.PORT ?? (await freePort()));
+  const child = spawn(process.execPath, [appEntry(name)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    output: () => output,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Spawns an app and waits until it answers HTTP (not necessarily healthy). */
+export async function startApp(name: AppInfo['name'], env: Record<string, string>): Promise<AppProcess> {
+  const app = await spawnApp(name, env);
+  let exitCode: number | null | undefined;
+  void app.exited.then((code) => (exitCode = code));
+  try {
+    await eventually(async () => {
+      if (exitCode !== undefined) throw new Error(`${name} exited (${exitCode}):\n${app.output()}`);
+      const response = await fetch(`${app.url}/health`, { signal: AbortSignal.timeout(2_000) });
+      return response.status > 0;
+    }, 30_000);
+  } catch (error) {
+    await app.stop('SIGKILL');
+    throw new Error(`${name} did not start: ${(error as Error).message}\n${app.output()}`, { cause: error });
+  }
+  return app;
+}

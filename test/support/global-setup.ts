@@ -1,0 +1,17 @@
+import { buildApps } from '../../scripts/lib/apps';
+import { ensureInfra } from '../../scripts/lib/infra';
+
+/**
+ * Brings up (or reuses) the embedded PostgreSQL and NATS, and builds the apps the e2e tests boot
+ * as real processes. Tests create their own databases from PASSO_TEST_PG_URL.
+ */
+export default async function globalSetup(): Promise<void> {
+  const log = (line: string) => process.stderr.write(`[test-infra] ${line}\n`);
+  // A server of your own can be used through a superuser URL; tests never touch the apps' databases.
+  const adminUrl = process.env.PASSO_TEST_PG_URL;
+  const infra = await ensureInfra(log, { postgres: !adminUrl });
+  process.env.PASSO_TEST_PG_URL = adminUrl ?? infra.adminUrl;
+  process.env.PASSO_TEST_NATS_URL = infra.urls.NATS_URL;
+  (globalThis as { __PASSO_INFRA__?: typeof infra }).__PASSO_INFRA__ = infra;
+  await buildApps(log);
+}
