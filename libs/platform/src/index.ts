@@ -6,3 +6,4 @@ export * from './metrics/metrics';
 export * from './nats/nats-connection.service';
 export * from './platform.module';
 export * from './prisma/prisma.module';
+export * from './http/database-unavailable.filter';

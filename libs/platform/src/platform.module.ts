@@ -1,10 +1,12 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { z } from 'zod';
 import { parseEnv } from './config/env';
 import { HealthController } from './health/health.controller';
+import { DatabaseUnavailableFilter } from './http/database-unavailable.filter';
 import { loggerOptions } from './logging/logger.options';
 import { HttpMetricsMiddleware, MetricsController, MetricsRegistry } from './metrics/metrics';
 import { NatsConnectionService } from './nats/nats-connection.service';
@@ -40,7 +42,12 @@ export class PlatformModule implements NestModule {
         PrismaModule.forRoot(options.prisma),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [MetricsRegistry, NatsConnectionService, HttpMetricsMiddleware],
+      providers: [
+        MetricsRegistry,
+        NatsConnectionService,
+        HttpMetricsMiddleware,
+        { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
+      ],
       exports: [MetricsRegistry, NatsConnectionService],
     };
   }

@@ -1,0 +1,92 @@
+import { APPS } from '../../scripts/lib/apps';
+import { freePort, spawnApp, startApp } from '../support/app-process';
+import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { http } from '../support/http';
+
+const serviceOf = {
+  ORDER_DATABASE_URL: 'order',
+  INVENTORY_DATABASE_URL: 'inventory',
+  PAYMENT_DATABASE_URL: 'payment',
+  ORCHESTRATOR_DATABASE_URL: 'orchestrator',
+} as const;
+
+describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await testDatabase(serviceOf[databaseUrlVar]);
+  });
+  afterAll(() => db?.drop());
+
+  it('refuses to start without its database URL, naming the variable', async () => {
+    const app = await spawnApp(name, { NATS_URL: testNatsUrl() });
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toContain(`${databaseUrlVar} is required but not set`);
+  });
+
+  it('refuses to start with a bad value, naming the variable', async () => {
+    const app = await spawnApp(name, { [databaseUrlVar]: db.url, NATS_URL: 'http://localhost:4222', PORT: '70000' });
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toMatch(/NATS_URL must be/);
+    expect(app.output()).toMatch(/PORT/);
+  });
+
+  it('is healthy with its database and NATS, serves metrics, echoes request ids, stops on SIGTERM', async () => {
+    const app = await startApp(name, { [databaseUrlVar]: db.url, NATS_URL: testNatsUrl() });
+    try {
+      const health = await http<{ status: string; info: Record<string, { status: string }> }>(
+        'GET',
+        `${app.url}/health`,
+      );
+      expect(health.status).toBe(200);
+      expect(health.body.info).toMatchObject({ database: { status: 'up' }, nats: { status: 'up' } });
+      const traced = await http('GET', `${app.url}/health`, undefined, { 'X-Request-Id': 'trace-me-42' });
+      expect(traced.headers.get('x-request-id')).toBe('trace-me-42');
+      const metrics = await http<string>('GET', `${app.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain('passo_http_request_duration_seconds_bucket');
+      expect(metrics.body).toContain('route="/health"');
+    } finally {
+      expect(await app.stop('SIGTERM')).toBe(0);
+    }
+  });
+});
+
+describe('health when a dependency is down', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await testDatabase('order');
+  });
+  afterAll(() => db?.drop());
+
+  it('answers 503 naming the database when PostgreSQL is unreachable', async () => {
+    const deadDb = `postgresql://postgres:passo@127.0.0.1:${await freePort()}/passo_order`;
+    const app = await startApp('order-service', { ORDER_DATABASE_URL: deadDb, NATS_URL: testNatsUrl() });
+    try {
+      const health = await http<{ error: Record<string, { status: string }> }>('GET', `${app.url}/health`);
+      expect(health.status).toBe(503);
+      expect(health.body.error).toHaveProperty('database.status', 'down');
+      // A request needing the database fails fast with 503, instead of hanging or a bare 500.
+      expect((await http('GET', `${app.url}/saga-mode`)).status).toBe(503);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('answers 503 naming NATS when the broker is unreachable', async () => {
+    const app = await startApp('order-service', {
+      ORDER_DATABASE_URL: db.url,
+      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+    });
+    try {
+      const health = await http<{ error: Record<string, { status: string }>; info: Record<string, unknown> }>(
+        'GET',
+        `${app.url}/health`,
+      );
+      expect(health.status).toBe(503);
+      expect(health.body.error).toHaveProperty('nats.status', 'down');
+      expect(health.body.info).toHaveProperty('database.status', 'up');
+    } finally {
+      await app.stop();
+    }
+  });
+});
