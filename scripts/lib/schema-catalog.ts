@@ -23,7 +23,7 @@ export interface SchemaCatalog {
   tables: Record<string, TableCatalog>;
   /** Enum type → labels, sorted (Prisma appends new labels, so their order is not meaningful). */
   enums: Record<string, string[]>;
-  /** Sequence name → data type, owned-by column (or null). */
+  /** Sequence name → "<type> owned by <table>.<column>" (or "owned by nothing"). */
   sequences: Record<string, string>;
 }
 
@@ -78,8 +78,8 @@ export async function schemaCatalog(url: string): Promise<SchemaCatalog> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const query = async <R extends { table?: string }>(sql: string) =>
-      (await client.query<R>(sql)).rows.filter((r) => r.table !== IGNORED_TABLE);
+    const query = async <R extends object>(sql: string) =>
+      (await client.query<R>(sql)).rows.filter((r) => !('table' in r) || r.table !== IGNORED_TABLE);
     const tables: Record<string, TableCatalog> = {};
     const table = (name: string) => (tables[name] ??= { columns: {}, indexes: {}, constraints: {} });
 

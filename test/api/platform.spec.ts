@@ -31,7 +31,7 @@ describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
   });
 
   it('is healthy with its database and NATS, serves metrics, echoes request ids, stops on SIGTERM', async () => {
-    const app = await startApp(name, { [databaseUrlVar]: db.url, NATS_URL: testNatsUrl() });
+    const app = await startApp(name, { [databaseUrlVar]: db.url, NATS_URL: testNatsUrl(), LOG_LEVEL: 'info' });
     try {
       const health = await http<{ status: string; info: Record<string, { status: string }> }>(
         'GET',
@@ -46,8 +46,10 @@ describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
       expect(metrics.body).toContain('passo_http_request_duration_seconds_bucket');
       expect(metrics.body).toContain('route="/health"');
     } finally {
-      expect(await app.stop('SIGTERM')).toBe(0);
+      expect(await app.stop('SIGTERM')).toBe('SIGTERM');
     }
+    expect(app.output()).toContain('received SIGTERM');
+    expect(app.output()).toMatch(/stopped cleanly in \d+ ms/);
   });
 });
 

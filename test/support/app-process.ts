@@ -10,8 +10,9 @@ export interface AppProcess {
   child: ChildProcess;
   /** Everything the app wrote, for assertions and for failure messages. */
   output(): string;
-  exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Exit code, or the signal that ended the process (Nest re-raises SIGTERM after a graceful stop). */
+  exited: Promise<number | NodeJS.Signals | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
 export function freePort(): Promise<number> {
@@ -36,7 +37,9 @@ export async function spawnApp(name: AppInfo['name'], env: Record<string, string
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((done) =>
+    child.once('exit', (code, signal) => done(code ?? signal)),
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -53,7 +56,7 @@ export async function spawnApp(name: AppInfo['name'], env: Record<string, string
 /** Spawns an app and waits until it answers HTTP (not necessarily healthy). */
 export async function startApp(name: AppInfo['name'], env: Record<string, string>): Promise<AppProcess> {
   const app = await spawnApp(name, env);
-  let exitCode: number | null | undefined;
+  let exitCode: number | NodeJS.Signals | null | undefined;
   void app.exited.then((code) => (exitCode = code));
   try {
     await eventually(async () => {

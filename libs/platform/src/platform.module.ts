@@ -6,6 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { z } from 'zod';
 import { parseEnv } from './config/env';
 import { HealthController } from './health/health.controller';
+import { ShutdownLogService } from './lifecycle/shutdown-log.service';
 import { DatabaseUnavailableFilter } from './http/database-unavailable.filter';
 import { loggerOptions } from './logging/logger.options';
 import { HttpMetricsMiddleware, MetricsController, MetricsRegistry } from './metrics/metrics';
@@ -46,6 +47,7 @@ export class PlatformModule implements NestModule {
         MetricsRegistry,
         NatsConnectionService,
         HttpMetricsMiddleware,
+        ShutdownLogService,
         { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
       ],
       exports: [MetricsRegistry, NatsConnectionService],

@@ -5,6 +5,14 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 /** One registry per app instance, so several apps can share a process (tests) without clashes. */
 @Injectable()
 export class MetricsRegistry extends Registry {
+  readonly httpDuration = new Histogram({
+    name: 'passo_http_request_duration_seconds',
+    help: 'HTTP request duration by method, matched route and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this],
+  });
+
   constructor() {
     super();
     collectDefaultMetrics({ register: this, prefix: 'passo_' });
@@ -13,20 +21,10 @@ export class MetricsRegistry extends Registry {
 
 @Injectable()
 export class HttpMetricsMiddleware implements NestMiddleware {
-  private readonly duration: Histogram<'method' | 'route' | 'status'>;
-
-  constructor(registry: MetricsRegistry) {
-    this.duration = new Histogram({
-      name: 'passo_http_request_duration_seconds',
-      help: 'HTTP request duration by method, matched route and status code',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
-    });
-  }
+  constructor(private readonly registry: MetricsRegistry) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    const end = this.duration.startTimer();
+    const end = this.registry.httpDuration.startTimer();
     res.once('finish', () => {
       // The matched route pattern (not the raw URL) keeps label cardinality bounded.
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';

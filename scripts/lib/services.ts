@@ -1,0 +1,73 @@
+// The four services' databases and schema folders, and the migrator's error type.
+import { resolve } from 'node:path';
+
+export type ServiceName = 'order' | 'inventory' | 'payment' | 'orchestrator';
+
+export interface ServiceSpec {
+  name: ServiceName;
+  database: string;
+  urlEnv: string;
+  /** Schema folder, relative to the project root. */
+  dir: string;
+}
+
+export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+export const SERVICES: readonly ServiceSpec[] = [
+  { name: 'order', database: 'passo_order', urlEnv: 'ORDER_DATABASE_URL', dir: 'prisma/order' },
+  { name: 'inventory', database: 'passo_inventory', urlEnv: 'INVENTORY_DATABASE_URL', dir: 'prisma/inventory' },
+  { name: 'payment', database: 'passo_payment', urlEnv: 'PAYMENT_DATABASE_URL', dir: 'prisma/payment' },
+  {
+    name: 'orchestrator',
+    database: 'passo_orchestrator',
+    urlEnv: 'ORCHESTRATOR_DATABASE_URL',
+    dir: 'prisma/orchestrator',
+  },
+];
+
+const APP_ALIASES: Record<string, ServiceName> = {
+  'order-service': 'order',
+  'inventory-service': 'inventory',
+  'payment-service': 'payment',
+  'saga-orchestrator': 'orchestrator',
+};
+
+export type MigrationErrorCode =
+  | 'UNKNOWN_SERVICE'
+  | 'EDITED_MIGRATIONS'
+  | 'FAILED_MIGRATIONS'
+  | 'UNKNOWN_MIGRATIONS'
+  | 'NO_MIGRATIONS'
+  | 'OUT_OF_ORDER'
+  | 'MISSING_URL'
+  | 'USAGE'
+  | 'RUN_FAILED';
+
+export class MigrationError extends Error {
+  constructor(
+    readonly code: MigrationErrorCode,
+    message: string,
+    readonly service?: ServiceName,
+    readonly migrations: readonly string[] = [],
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'MigrationError';
+  }
+}
+
+/** `order`, `order-service`, `apps/order-service`, `saga-orchestrator`, `orchestrator`, … */
+export function resolveService(nameOrApp: string): ServiceSpec {
+  const key = nameOrApp
+    .trim()
+    .toLowerCase()
+    .replace(/^apps\//, '')
+    .replace(/\/$/, '');
+  const name = APP_ALIASES[key] ?? key;
+  const spec = SERVICES.find((s) => s.name === name);
+  if (!spec) {
+    const valid = [...SERVICES.map((s) => s.name), ...Object.keys(APP_ALIASES)].join(', ');
+    throw new MigrationError('UNKNOWN_SERVICE', `unknown service "${nameOrApp}" (valid: ${valid})`);
+  }
+  return spec;
+}
