@@ -1,8 +1,11 @@
 /**
  * `npm run db:migrate` — creates the four service databases when missing and applies their
  * pending migrations (prisma/<service>/migrations), like `prisma migrate deploy`, offline.
- * Needs ORDER_DATABASE_URL, INVENTORY_DATABASE_URL, PAYMENT_DATABASE_URL, ORCHESTRATOR_DATABASE_URL.
+ * Uses ORDER_DATABASE_URL, INVENTORY_DATABASE_URL, PAYMENT_DATABASE_URL, ORCHESTRATOR_DATABASE_URL;
+ * with none set, the embedded PostgreSQL (started for the run and stopped after, unless it was
+ * already running).
  */
+import { ensureInfra } from './lib/infra';
 import { lastEnginePanic } from './lib/schema-engine';
 import { migrateAll, MigrationError, SERVICES, type ServiceName } from './lib/migrator';
 
@@ -31,7 +34,16 @@ function fail(error: unknown): never {
 if (require.main === module) {
   // A panic inside the engine surfaces as an uncaught wasm trap, not as a rejection.
   process.on('uncaughtException', fail);
+  const configured = SERVICES.some((s) => process.env[s.urlEnv]);
   Promise.resolve()
-    .then(() => main(urlsFromEnv()))
+    .then(async () => {
+      if (configured) return void (await main(urlsFromEnv()));
+      const infra = await ensureInfra(log, { nats: false });
+      try {
+        await main(urlsFromEnv(infra.urls));
+      } finally {
+        await infra.stop();
+      }
+    })
     .catch(fail);
 }

@@ -30,7 +30,7 @@ const urlVars = Object.keys(DATABASES) as DatabaseUrlVar[];
  */
 export async function ensureInfra(
   log: (line: string) => void = console.log,
-  { postgres = true }: { postgres?: boolean } = {},
+  { postgres = true, nats = true }: { postgres?: boolean; nats?: boolean } = {},
 ): Promise<Infra> {
   const configured = postgres ? urlVars.filter((name) => process.env[name]) : urlVars;
   if (configured.length > 0 && configured.length < urlVars.length) {
@@ -51,8 +51,8 @@ export async function ensureInfra(
     } else {
       for (const name of urlVars) db[name] = process.env[name] ?? '';
     }
-    let natsUrl = process.env.NATS_URL;
-    if (!natsUrl) {
+    let natsUrl = process.env.NATS_URL ?? '';
+    if (!natsUrl && nats) {
       servers.push(await ensureNats(log));
       natsUrl = embeddedNatsUrl();
     }

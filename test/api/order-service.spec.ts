@@ -131,7 +131,8 @@ describe('order-service HTTP API', () => {
     it('creates exactly one order for concurrent duplicates', async () => {
       const key = randomUUID();
       const responses = await Promise.all(Array.from({ length: 12 }, () => post(order, { 'Idempotency-Key': key })));
-      expect(responses.map((r) => r.status).sort()).toEqual([201, ...Array(11).fill(200)]);
+      const statuses = responses.map((r) => r.status).sort((a, b) => a - b);
+      expect(statuses).toEqual([...Array<number>(11).fill(200), 201]);
       expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
       const rows = await db.query<{ count: string }>('SELECT count(*) FROM orders WHERE idempotency_key = $1', [key]);
       expect(rows[0].count).toBe('1');

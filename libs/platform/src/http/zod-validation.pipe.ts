@@ -33,7 +33,7 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   ) {}
 
   transform(value: unknown): z.infer<S> {
-    const result = this.schema.safeParse(value ?? {});
+    const result = this.schema.safeParse(value);
     if (!result.success) throw badRequest(result.error.issues, this.prefix);
     return result.data;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { destination } from 'pino';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -8,6 +9,8 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function loggerOptions(service: string, level: string, format: 'json' | 'pretty'): Params {
   return {
     pinoHttp: {
+      // Synchronous writes: the last lines before a signal-triggered exit must not be lost.
+      stream: format === 'json' ? destination({ dest: 1, sync: true }) : undefined,
       name: service,
       level,
       base: { service },
