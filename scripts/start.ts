@@ -3,22 +3,26 @@
  * the four apps, one process each, logs prefixed by app. Ctrl-C stops the apps, then the servers
  * this command started.
  */
-import { concurrently, type ConcurrentlyResult } from 'concurrently';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { APPS, appEntry, buildApps, isHealthy } from './lib/apps';
 import { ensureInfra, type Infra } from './lib/infra';
 import { migrateUrls } from './lib/migrate-urls';
 import { ROOT } from './lib/paths';
-import { waitFor } from './lib/ports';
+import { isPortOpen, waitFor } from './lib/ports';
 
 const log = (line: string) => console.log(`[passo] ${line}`);
-const state: { infra?: Infra; apps?: ConcurrentlyResult; stopping: boolean } = { stopping: false };
+const state: { infra?: Infra; apps?: ChildProcess; appsExited?: Promise<void>; stopping: boolean } = {
+  stopping: false,
+};
 
 async function stop(code: number): Promise<void> {
   if (state.stopping) return;
   state.stopping = true;
   log('stopping…');
-  state.apps?.commands.forEach((command) => command.kill('SIGTERM'));
-  await state.apps?.result.catch(() => undefined);
+  // On Ctrl-C the terminal already signalled every process of the group; this covers `kill <pid>`.
+  if (state.apps?.exitCode === null) state.apps.kill('SIGTERM');
+  await state.appsExited;
   await state.infra?.stop();
   process.exit(code);
 }
@@ -26,22 +30,40 @@ async function stop(code: number): Promise<void> {
 async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  const busy = (await Promise.all(APPS.map(async (app) => ((await isPortOpen(app.port)) ? app : null)))).filter(
+    (app) => app !== null,
+  );
+  if (busy.length > 0) {
+    const list = busy.map((app) => `${app.port} (${app.name})`).join(', ');
+    throw new Error(`port(s) ${list} already in use — is Passo already running? Stop it or free the port(s).`);
+  }
   const infra = (state.infra = await ensureInfra(log));
   await migrateUrls(infra.urls, log);
   await buildApps(log);
   const started = Date.now();
-  state.apps = concurrently(
-    APPS.map((app) => ({
-      name: app.name,
-      command: `node ${appEntry(app.name)}`,
-      env: { ...infra.urls, PORT: String(app.port), LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' },
-    })),
-    { cwd: ROOT, prefix: 'name', prefixColors: ['cyan', 'green', 'yellow', 'magenta'], killSignal: 'SIGTERM' },
+  // concurrently runs in its own node process: it prefixes each app's lines and, on Ctrl-C, waits
+  // for every app to finish its graceful shutdown before exiting.
+  const bin = join(ROOT, 'node_modules', 'concurrently', 'dist', 'bin', 'index.js');
+  const names = APPS.map((app) => app.name).join(',');
+  const commands = APPS.map((app) => `PORT=${app.port} node ${appEntry(app.name)}`);
+  const env = { ...process.env, ...infra.urls, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' };
+  state.apps = spawn(
+    process.execPath,
+    [bin, '--names', names, '--prefix-colors', 'cyan,green,yellow,magenta', '--kill-signal', 'SIGTERM', ...commands],
+    { cwd: ROOT, env, stdio: 'inherit' },
   );
-  state.apps.result.catch(() => undefined);
+  state.appsExited = new Promise((done) => state.apps?.once('exit', () => done()));
+  let exited = false;
+  void state.appsExited.then(() => {
+    exited = true;
+    if (!state.stopping) void stop(1);
+  });
   await waitFor(
     'the four apps',
-    async () => (await Promise.all(APPS.map((a) => isHealthy(a.port)))).every(Boolean),
+    async () => {
+      if (exited) throw new Error('the apps exited during start (see their logs above)');
+      return (await Promise.all(APPS.map((a) => isHealthy(a.port)))).every(Boolean);
+    },
     90_000,
   );
   log(`all apps healthy in ${((Date.now() - started) / 1000).toFixed(1)} s:`);

@@ -71,7 +71,8 @@ export async function stopEmbedded(log: (line: string) => void = console.log): P
 /** Writes the URLs to the git-ignored .env that `nest start <app>` reads (@nestjs/config). */
 export function writeDotEnv(urls: InfraUrls): string {
   const file = join(ROOT, '.env');
-  const lines = Object.entries(urls).map(([key, value]) => `${key}=${value}`);
+  // Human-readable logs for apps started by hand in their own terminals (the talk's set-up).
+  const lines = [...Object.entries(urls).map(([key, value]) => `${key}=${value}`), 'LOG_FORMAT=pretty'];
   writeFileSync(file, `# Written by \`npm run infra\`: the embedded servers' URLs.\n${lines.join('\n')}\n`);
   return file;
 }

@@ -46,7 +46,7 @@ describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
       expect(metrics.body).toContain('passo_http_request_duration_seconds_bucket');
       expect(metrics.body).toContain('route="/health"');
     } finally {
-      expect(await app.stop('SIGTERM')).toBe('SIGTERM');
+      expect(await app.stop('SIGTERM')).toBe(0);
     }
     expect(app.output()).toContain('received SIGTERM');
     expect(app.output()).toMatch(/stopped cleanly in \d+ ms/);

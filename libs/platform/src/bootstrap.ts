@@ -13,7 +13,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   const config = app.get(ConfigService);
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: config.getOrThrow<string>('HTTP_BODY_LIMIT') });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // process.exit (not a re-raised signal) fires 'exit', which lets pino's transports flush.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   return app;
