@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { STATE_DIR } from './paths';
-import { isPortOpen, readGreeting, waitFor } from './ports';
+import { isPortOpen, processName, readGreeting, waitFor } from './ports';
 import type { RunningServer } from './postgres';
 
 export const EMBEDDED_NATS = { host: '127.0.0.1', port: Number(process.env.PASSO_NATS_PORT ?? 4222) };
@@ -52,11 +52,7 @@ function readPid(pidFile: string): number | undefined {
 }
 
 function isNatsProcess(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server');
-  } catch {
-    return false;
-  }
+  return processName(pid) === 'nats-server';
 }
 
 async function killAndWait(pid: number, port: number): Promise<void> {

