@@ -68,24 +68,33 @@ async function killAndWait(pid: number, port: number): Promise<void> {
   if (isNatsProcess(pid)) process.kill(pid, 'SIGKILL');
 }
 
+/** The server already on the port when it speaks NATS with JetStream; throws when something else holds it. */
+async function existingServer(
+  port: number,
+  log: (line: string) => void,
+  hint = '',
+): Promise<RunningServer | undefined> {
+  if (!(await isPortOpen(port))) return undefined;
+  const jetstream = isJetStreamGreeting(await readGreeting(port));
+  if (jetstream) {
+    log(`NATS: reusing the JetStream server already running on 127.0.0.1:${port}`);
+    return { startedHere: false, stop: async () => undefined };
+  }
+  const problem =
+    jetstream === false
+      ? `A NATS server on 127.0.0.1:${port} runs without JetStream; restart it with -js, or set NATS_URL.`
+      : `Port ${port} is in use by something that is not NATS. Stop it, choose another port with PASSO_NATS_PORT, or set NATS_URL.`;
+  throw new Error(hint ? `${problem} ${hint}` : problem);
+}
+
 /** Starts `nats-server -js`, or reuses a JetStream server already answering on its port. */
 export async function ensureNats(log: (line: string) => void): Promise<RunningServer> {
   const { port } = EMBEDDED_NATS;
   const dir = join(STATE_DIR, 'nats');
   const pidFile = join(dir, 'nats-server.pid');
   const logFile = join(dir, 'nats-server.log');
-  if (await isPortOpen(port)) {
-    const jetstream = isJetStreamGreeting(await readGreeting(port));
-    if (jetstream) {
-      log(`NATS: reusing the JetStream server already running on 127.0.0.1:${port}`);
-      return { startedHere: false, stop: async () => undefined };
-    }
-    throw new Error(
-      jetstream === false
-        ? `A NATS server on 127.0.0.1:${port} runs without JetStream; restart it with -js, or set NATS_URL.`
-        : `Port ${port} is in use by something that is not NATS. Stop it, choose another port with PASSO_NATS_PORT, or set NATS_URL.`,
-    );
-  }
+  const running = await existingServer(port, log);
+  if (running) return running;
   const stale = readPid(pidFile);
   if (stale && isNatsProcess(stale)) {
     throw new Error(
@@ -94,6 +103,13 @@ export async function ensureNats(log: (line: string) => void): Promise<RunningSe
   }
   if (stale) unlinkSync(pidFile);
   const binary = resolveBinary(log);
+  // On a systemd host the Debian package starts its own service (no JetStream) on 4222.
+  const started = await existingServer(
+    port,
+    log,
+    'If the nats-server package started its own service: systemctl disable --now nats-server.',
+  );
+  if (started) return started;
   mkdirSync(join(dir, 'jetstream'), { recursive: true });
   log(`NATS: starting ${binary} -js on 127.0.0.1:${port} (store in ${join(dir, 'jetstream')})`);
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream'), '-P', pidFile];

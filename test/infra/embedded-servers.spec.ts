@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,20 @@ describe('embedded servers', () => {
     process.env.PASSO_NATS_PORT = String(await squat());
     const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
     await expect(ensureNats(() => undefined)).rejects.toThrow(/is in use by something that is not NATS/);
+  });
+
+  it('refuses a NATS server without JetStream, saying how to fix it', async () => {
+    const port = await freePort();
+    const plain = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    try {
+      const { isPortOpen, waitFor } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+      await waitFor('plain nats-server', () => isPortOpen(port), 10_000);
+      process.env.PASSO_NATS_PORT = String(port);
+      const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+      await expect(ensureNats(() => undefined)).rejects.toThrow(/runs without JetStream; restart it with -js/);
+    } finally {
+      plain.kill();
+    }
   });
 
   it('reuses a JetStream server already running on its port', async () => {
