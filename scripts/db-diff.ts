@@ -3,8 +3,10 @@
  * that takes the service's existing migrations to its current Prisma schema as
  * prisma/<service>/migrations/<timestamp>_<name>/migration.sql (nothing when there is no change).
  * Needs a PostgreSQL server for a scratch database: PASSO_SCRATCH_DATABASE_URL, or else the
- * service's own <SERVICE>_DATABASE_URL (only its server is used; that database is not touched).
+ * service's own <SERVICE>_DATABASE_URL (only its server is used; that database is not touched),
+ * or else the embedded PostgreSQL (started for the run when it is not running).
  */
+import { ensureInfra, type DatabaseUrlVar } from './lib/infra';
 import { createMigration, MigrationError, MigrationsFolderError, resolveService, SERVICES } from './lib/migrator';
 import { lastEnginePanic } from './lib/schema-engine';
 
@@ -12,7 +14,7 @@ const USAGE = [
   'usage: npm run db:diff -- <service> <migration name>',
   `  service: ${SERVICES.map((s) => s.name).join(' | ')} (or the app name, e.g. order-service)`,
   '  name:    letters, digits, spaces, "-" or "_", e.g. "add order notes"',
-  "  server:  PASSO_SCRATCH_DATABASE_URL or the service's *_DATABASE_URL (a scratch database is created and dropped)",
+  "  server:  PASSO_SCRATCH_DATABASE_URL, the service's *_DATABASE_URL or the embedded PostgreSQL (a scratch database is created and dropped)",
 ].join('\n');
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
@@ -21,15 +23,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new MigrationError('USAGE', USAGE);
   }
   const spec = resolveService(serviceArg);
-  const scratchUrl = env.PASSO_SCRATCH_DATABASE_URL || env[spec.urlEnv];
-  if (!scratchUrl) {
-    throw new MigrationError(
-      'MISSING_URL',
-      `set PASSO_SCRATCH_DATABASE_URL or ${spec.urlEnv} (a server for a scratch database)`,
-    );
-  }
   const log = (line: string) => console.log(line);
-  return createMigration(spec, nameParts.join(' '), { scratchUrl, log });
+  const scratchUrl = env.PASSO_SCRATCH_DATABASE_URL || env[spec.urlEnv];
+  if (scratchUrl) return createMigration(spec, nameParts.join(' '), { scratchUrl, log });
+  const infra = await ensureInfra(log, { nats: false });
+  try {
+    return await createMigration(spec, nameParts.join(' '), {
+      scratchUrl: infra.urls[spec.urlEnv as DatabaseUrlVar],
+      log,
+    });
+  } finally {
+    await infra.stop();
+  }
 }
 
 if (require.main === module) {
