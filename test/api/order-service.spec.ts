@@ -94,6 +94,14 @@ describe('order-service HTTP API', () => {
     expect(response.status).toBe(400);
   });
 
+  it('rejects a body that is not JSON, saying what is expected', async () => {
+    const response = await http<{ message: string }>('POST', `${app.url}/orders`, undefined, {
+      'content-type': 'text/plain',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain('Content-Type: application/json');
+  });
+
   it('rejects a body over the size limit with a 413', async () => {
     const huge = { ...order, customerId: 'x'.repeat(200_000) };
     expect((await post(huge)).status).toBe(413);

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
+import { type ArgumentMetadata, BadRequestException, Injectable, type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 
 export interface FieldError {
@@ -32,7 +32,16 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
     private readonly prefix?: string,
   ) {}
 
-  transform(value: unknown): z.infer<S> {
+  transform(value: unknown, metadata?: ArgumentMetadata): z.infer<S> {
+    if (metadata?.type === 'body' && value === undefined) {
+      const message = 'a JSON object is required (Content-Type: application/json)';
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message,
+        errors: [{ field: '(body)', message }],
+      });
+    }
     const result = this.schema.safeParse(value);
     if (!result.success) throw badRequest(result.error.issues, this.prefix);
     return result.data;
