@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { OrderView } from '@passo/contracts';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { eventually } from '../support/eventually';
 import { fields, http } from '../support/http';
+import { readOrderPlaced } from '../support/nats';
 
 describe('order-service HTTP API', () => {
   let db: TestDatabase;
@@ -11,9 +13,15 @@ describe('order-service HTTP API', () => {
   const post = (body: unknown, headers?: Record<string, string>) =>
     http<OrderView>('POST', `${app.url}/orders`, body, headers);
 
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+
   beforeAll(async () => {
     db = await testDatabase('order');
-    app = await startApp('order-service', { ORDER_DATABASE_URL: db.url, NATS_URL: testNatsUrl() });
+    app = await startApp('order-service', {
+      ORDER_DATABASE_URL: db.url,
+      NATS_URL: testNatsUrl(),
+      PASSO_TOPOLOGY_PREFIX: prefix,
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -37,6 +45,32 @@ describe('order-service HTTP API', () => {
     const read = await http<OrderView>('GET', `${app.url}/orders/${created.body.id}`);
     expect(read.status).toBe(200);
     expect(read.body).toEqual(created.body);
+  });
+
+  it('publishes OrderPlaced through the outbox, with the row id as message id', async () => {
+    const created = await post(order);
+    const message = (await eventually(() => readOrderPlaced(prefix, created.body.id)))!;
+    expect(message.envelope).toMatchObject({
+      type: 'OrderPlaced',
+      correlationId: created.body.id,
+      causationId: null,
+      payload: { orderId: created.body.id, customerId: 'alice', items: order.items, sagaMode: 'choreography' },
+    });
+    expect(message.msgId).toBe(message.envelope.id);
+    const rows = await db.query<{ published: boolean }>(
+      'SELECT published_at IS NOT NULL AS published FROM outbox_messages WHERE id = $1',
+      [message.envelope.id],
+    );
+    expect(rows).toEqual([{ published: true }]);
+  });
+
+  it('writes no message when the order is refused (same transaction)', async () => {
+    const key = randomUUID();
+    await post(order, { 'Idempotency-Key': key });
+    const before = await db.query<{ count: string }>('SELECT count(*) FROM outbox_messages');
+    expect((await post({ ...order, customerId: 'mallory' }, { 'Idempotency-Key': key })).status).toBe(409);
+    expect((await post(order, { 'Idempotency-Key': key })).status).toBe(200);
+    expect(await db.query('SELECT count(*) FROM outbox_messages')).toEqual(before);
   });
 
   it('honours a per-request sagaMode', async () => {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { PlatformModule } from '@passo/platform';
+import { OrderPlaced } from '@passo/contracts';
+import { appOutbox, PlatformModule } from '@passo/platform';
 import { PrismaClient } from '@passo/prisma/order';
 import { orderServiceEnv } from './env';
 import { GetOrderHandler } from './orders/get-order.handler';
@@ -18,6 +19,7 @@ import { SagaModeService } from './saga-mode/saga-mode.service';
       env: orderServiceEnv,
       prisma: { client: PrismaClient, urlEnv: 'ORDER_DATABASE_URL' },
     }),
+    appOutbox('ORDER_DATABASE_URL', [OrderPlaced]),
     CqrsModule.forRoot(),
   ],
   controllers: [OrdersController, SagaModeController],

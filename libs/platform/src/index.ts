@@ -7,3 +7,4 @@ export * from './nats/nats-connection.service';
 export * from './platform.module';
 export * from './prisma/prisma.module';
 export * from './http/database-unavailable.filter';
+export * from './outbox/app-outbox';

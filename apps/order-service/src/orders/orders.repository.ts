@@ -19,9 +19,9 @@ export interface NewOrder {
 export class OrdersRepository {
   constructor(private readonly db: PrismaClient) {}
 
-  /** The order and its lines in one statement: never half-written. */
-  async create(order: NewOrder): Promise<OrderWithLines> {
-    return this.db.order.create({
+  /** The order and its lines in one statement, inside the caller's transaction. */
+  async create(tx: Prisma.TransactionClient, order: NewOrder): Promise<OrderWithLines> {
+    return tx.order.create({
       data: {
         id: order.id,
         customerId: order.customerId,
@@ -32,6 +32,11 @@ export class OrdersRepository {
       },
       include: withLines,
     });
+  }
+
+  /** Runs fn in one database transaction (the order and its outgoing messages commit together). */
+  transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>): Promise<R> {
+    return this.db.$transaction(fn);
   }
 
   findById(id: string): Promise<OrderWithLines | null> {

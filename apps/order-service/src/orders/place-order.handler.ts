@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictException } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { OrderView, PlaceOrderRequest } from '@passo/contracts';
+import { OrderPlaced, type OrderView, type PlaceOrderRequest } from '@passo/contracts';
+import { OutboxService } from '@passo/outbox';
 import { SagaModeService } from '../saga-mode/saga-mode.service';
 import { isUniqueViolation, OrdersRepository, toOrderView } from './orders.repository';
 
@@ -23,6 +24,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
   constructor(
     private readonly orders: OrdersRepository,
     private readonly modes: SagaModeService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async execute({ request, idempotencyKey }: PlaceOrder): Promise<PlaceOrderResult> {
@@ -34,7 +36,13 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
     }
     const sagaMode = request.sagaMode ?? (await this.modes.current());
     try {
-      const order = await this.orders.create({ id: randomUUID(), ...request, sagaMode, idempotencyKey, requestHash });
+      const id = randomUUID();
+      const order = await this.orders.transaction(async (tx) => {
+        const created = await this.orders.create(tx, { id, ...request, sagaMode, idempotencyKey, requestHash });
+        const placed = { orderId: id, customerId: request.customerId, items: request.items, sagaMode };
+        await this.outbox.add(tx, OrderPlaced, placed, { correlationId: id });
+        return created;
+      });
       return { order: toOrderView(order), created: true };
     } catch (error) {
       // Two concurrent requests with one key: the unique index lets one win; the other replays it.

@@ -23,6 +23,11 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
       .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
       .default('100kb'),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /** Prefix of every subject and stream: several systems (or test runs) can share one NATS. */
+    PASSO_TOPOLOGY_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/i, 'letters, digits and - only')
+      .optional(),
     ...({ [databaseUrlVar]: postgresUrl } as Record<UrlVar, typeof postgresUrl>),
   });
 }

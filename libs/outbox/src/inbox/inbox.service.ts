@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import type { Envelope } from '@passo/contracts';
+import type { SqlExecutor } from '../sql';
+
+/** A Prisma client able to run an interactive transaction (any service's generated client). */
+export interface TransactionRunner<Tx extends SqlExecutor> {
+  $transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R>;
+}
+
+export type HandleResult<R> = { duplicate: true } | { duplicate: false; result: R };
+
+/**
+ * Consumer-side dedup: the (consumer, message id) row is written in the same transaction as the
+ * handler's effects, so a redelivered message finds it and is acknowledged with no second effect.
+ */
+@Injectable()
+export class InboxService {
+  /**
+   * Records the message for this consumer inside `tx`; false when it was already processed.
+   * A concurrent duplicate blocks on the primary key until the first commits, then sees it.
+   */
+  async once(
+    tx: SqlExecutor,
+    consumer: string,
+    message: Pick<Envelope, 'id'> & { subject?: string },
+  ): Promise<boolean> {
+    const inserted = await tx.$executeRawUnsafe(
+      `INSERT INTO inbox_messages (consumer, message_id, subject) VALUES ($1, $2::uuid, $3)
+       ON CONFLICT (consumer, message_id) DO NOTHING`,
+      consumer,
+      message.id,
+      message.subject ?? '',
+    );
+    return inserted === 1;
+  }
+
+  /** Runs `effects` once per (consumer, message) in one transaction with the inbox record. */
+  async handle<Tx extends SqlExecutor, R>(
+    db: TransactionRunner<Tx>,
+    consumer: string,
+    message: Pick<Envelope, 'id'> & { subject?: string },
+    effects: (tx: Tx) => Promise<R>,
+  ): Promise<HandleResult<R>> {
+    return db.$transaction(async (tx) => {
+      if (!(await this.once(tx, consumer, message))) return { duplicate: true } as const;
+      return { duplicate: false, result: await effects(tx) } as const;
+    });
+  }
+}

@@ -1,0 +1,212 @@
+import { type Client, type Notification, Pool, type PoolClient } from 'pg';
+import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
+import { ensureStreams } from '../jetstream/streams';
+import { Topology } from '../jetstream/topology';
+import { Backoff } from './backoff';
+import { DEFAULT_RELAY_OPTIONS, type OutboxOptions, type RelayOptions } from './outbox.options';
+import { RelayMetrics } from './relay-metrics';
+import { deleteExpired } from './cleanup';
+
+export interface RelayLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+interface PendingRow {
+  id: string;
+  subject: string;
+  type: string;
+  payload: string;
+  traceparent: string | null;
+  correlation_id: string;
+  causation_id: string | null;
+  occurred_at: string;
+}
+
+const SELECT_PENDING = `SELECT id, subject, type, payload::text AS payload, headers->>'traceparent' AS traceparent,
+    correlation_id, causation_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at
+  FROM outbox_messages WHERE published_at IS NULL ORDER BY sequence LIMIT $1`;
+
+/**
+ * Publishes committed outbox rows to JetStream in order, exactly as stored: the row id is the
+ * Nats-Msg-Id, so a re-publish after a crash (published, not yet marked) is dropped by the
+ * broker's duplicate window. One relay per database is active (a session advisory lock); the
+ * others wait and take over when its session ends.
+ */
+export class OutboxRelay {
+  private readonly options: RelayOptions;
+  private readonly topology: Topology;
+  private readonly pool: Pool;
+  private readonly metrics: RelayMetrics;
+  private readonly backoff: Backoff;
+  private nats?: NatsConnection;
+  private js?: JetStreamClient;
+  private session?: PoolClient;
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  private lastCleanup = 0;
+  active = false;
+
+  constructor(
+    private readonly outbox: OutboxOptions,
+    private readonly logger: RelayLogger,
+    /** Test hook: runs after a batch is published and before it is marked (crash-window tests). */
+    private readonly beforeMark?: (ids: string[]) => Promise<void> | void,
+  ) {
+    this.options = { ...DEFAULT_RELAY_OPTIONS, ...outbox.relay };
+    this.topology = new Topology(outbox.topology);
+    this.pool = new Pool({ connectionString: outbox.databaseUrl, max: 3, connectionTimeoutMillis: 5_000 });
+    this.pool.on('error', () => undefined); // a dead idle client is replaced; the loop reports real failures
+    this.metrics = new RelayMetrics(outbox.registry, this.pool, this.options.name);
+    this.backoff = new Backoff(this.options.backoffInitialMs, this.options.backoffMaxMs);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in flight, releases the lock (session end) and closes connections. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await this.nats?.drain().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  /** Publish soon: a writer in this process committed. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.connectNats();
+        await this.lead();
+      } catch (error) {
+        this.release();
+        if (!this.running) break;
+        this.metrics.failed.inc({ relay: this.options.name });
+        const delay = this.backoff.next();
+        this.logger.warn(`${this.options.name}: ${(error as Error).message}; retrying in ${delay} ms`);
+        await this.sleep(delay);
+      }
+    }
+    this.release();
+  }
+
+  private async connectNats(): Promise<void> {
+    if (this.js && this.nats && !this.nats.isClosed()) return;
+    const servers =
+      typeof this.outbox.natsServers === 'string' ? this.outbox.natsServers.split(',') : [...this.outbox.natsServers];
+    this.nats = await connect({ servers, name: this.options.name, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    await ensureStreams(await this.nats.jetstreamManager(), this.topology, this.outbox.contracts);
+    this.js = this.nats.jetstream({ timeout: this.options.publishTimeoutMs });
+  }
+
+  /** Waits for the advisory lock, then drains the outbox for as long as this session holds it. */
+  private async lead(): Promise<void> {
+    const session = (this.session = await this.pool.connect());
+    session.on('error', () => undefined);
+    while (this.running) {
+      const { rows } = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+        this.options.lockKey.toString(),
+      ]);
+      if (rows[0].locked) break;
+      await this.sleep(this.options.pollIntervalMs * 4);
+    }
+    if (!this.running) return;
+    this.active = true;
+    this.logger.log(`${this.options.name}: active (holds the outbox lock)`);
+    const onNotify = (message: Notification) => message.channel === this.options.channel && this.wake();
+    (session as unknown as Client).on('notification', onNotify);
+    await session.query(`LISTEN ${this.options.channel}`);
+    while (this.running) {
+      const published = await this.publishBatch(session);
+      this.backoff.reset();
+      if (published === this.options.batchSize) continue; // a busy relay keeps draining
+      if (Date.now() - this.lastCleanup > this.options.cleanupIntervalMs) await this.cleanup(session);
+      await this.sleep(this.options.pollIntervalMs);
+    }
+  }
+
+  private async publishBatch(session: PoolClient): Promise<number> {
+    const { rows } = await session.query<PendingRow>(SELECT_PENDING, [this.options.batchSize]);
+    if (rows.length === 0) return 0;
+    const js = this.js as JetStreamClient;
+    // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
+    const acks = await Promise.allSettled(rows.map((row) => js.publish(row.subject, body(row), publishOptions(row))));
+    const failure = acks.findIndex((ack) => ack.status === 'rejected');
+    const done = failure < 0 ? rows : rows.slice(0, failure);
+    await this.beforeMark?.(done.map((row) => row.id));
+    if (done.length > 0) {
+      const lags = await session.query<{ lag: number }>(
+        `UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
+          WHERE id = ANY($1::uuid[]) RETURNING extract(epoch FROM published_at - occurred_at)::float AS lag`,
+        [done.map((row) => row.id)],
+      );
+      for (const { lag } of lags.rows) this.metrics.lag.observe({ relay: this.options.name }, lag);
+      this.metrics.published.inc({ relay: this.options.name }, done.length);
+    }
+    if (failure >= 0) {
+      const reason = String((acks[failure] as PromiseRejectedResult).reason?.message ?? acks[failure]);
+      await session.query('UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
+        rows[failure].id,
+        reason.slice(0, 1_000),
+      ]);
+      // Rows after the failure are retried with it, in order; any the broker already stored are deduplicated.
+      throw new Error(`publish of ${rows[failure].type} ${rows[failure].id} failed: ${reason}`);
+    }
+    return rows.length;
+  }
+
+  private async cleanup(session: PoolClient): Promise<void> {
+    this.lastCleanup = Date.now();
+    const deleted = await deleteExpired(session, this.options, () => this.running);
+    if (deleted > 0) this.logger.log(`${this.options.name}: cleaned up ${deleted} published rows`);
+  }
+
+  private release(): void {
+    if (this.active) this.logger.log(`${this.options.name}: released the outbox lock`);
+    this.active = false;
+    // Ending the session releases the advisory lock, so a standby relay takes over.
+    this.session?.release(true);
+    this.session = undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        clearTimeout(timer);
+        done();
+      }
+      this.wakeUp = finish;
+    });
+  }
+}
+
+function body(row: PendingRow): string {
+  // The payload is spliced in as stored: no parse/stringify round trip on the hot path.
+  const head = JSON.stringify({
+    id: row.id,
+    type: row.type,
+    occurredAt: row.occurred_at,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    traceparent: row.traceparent,
+  });
+  return `${head.slice(0, -1)},"payload":${row.payload}}`;
+}
+
+function publishOptions(row: PendingRow) {
+  const h = natsHeaders();
+  h.set('Passo-Type', row.type);
+  if (row.traceparent) h.set('traceparent', row.traceparent);
+  return { msgID: row.id, headers: h };
+}

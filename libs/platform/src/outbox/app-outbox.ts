@@ -1,0 +1,20 @@
+import type { DynamicModule } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { MessageContract } from '@passo/contracts';
+import { OutboxModule } from '@passo/outbox';
+import { MetricsRegistry } from '../metrics/metrics';
+
+/** The outbox of one app, wired from its validated config (database URL, NATS, topology prefix). */
+export function appOutbox(urlEnv: string, contracts: readonly MessageContract[]): DynamicModule {
+  return OutboxModule.forRootAsync({
+    inject: [ConfigService, MetricsRegistry],
+    useFactory: (config: ConfigService, registry: MetricsRegistry) => ({
+      databaseUrl: config.getOrThrow<string>(urlEnv),
+      natsServers: config.getOrThrow<string>('NATS_URL'),
+      contracts,
+      topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
+      registry,
+      relay: { name: `${config.getOrThrow<string>('SERVICE_NAME')}-relay` },
+    }),
+  });
+}

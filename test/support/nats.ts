@@ -1,0 +1,46 @@
+import { OrderPlaced, type Envelope } from '@passo/contracts';
+import { Topology } from '@passo/outbox';
+import { connect, type NatsConnection } from 'nats';
+import { testNatsUrl } from './databases';
+
+let shared: Promise<NatsConnection> | undefined;
+
+/** One connection per test file, closed at exit. */
+export function natsConnection(): Promise<NatsConnection> {
+  shared ??= connect({ servers: testNatsUrl(), name: 'passo-tests' });
+  return shared;
+}
+
+afterAll(async () => {
+  if (shared) await (await shared).drain();
+  shared = undefined;
+});
+
+export interface StoredMessage<P> {
+  envelope: Envelope<P>;
+  msgId: string | undefined;
+  seq: number;
+}
+
+/** The messages stored in a stream for one subject, in stream order (read without a consumer). */
+export async function storedMessages<P>(stream: string, subject: string): Promise<StoredMessage<P>[]> {
+  const jsm = await (await natsConnection()).jetstreamManager();
+  const info = await jsm.streams.info(stream).catch(() => undefined);
+  if (!info) return [];
+  const found: StoredMessage<P>[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && seq > 0; seq++) {
+    const message = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    if (!message || message.subject !== subject) continue;
+    found.push({ envelope: message.json<Envelope<P>>(), msgId: message.header?.get('Nats-Msg-Id'), seq });
+  }
+  return found;
+}
+
+export async function readOrderPlaced(
+  prefix: string,
+  orderId: string,
+): Promise<StoredMessage<OrderPlaced> | undefined> {
+  const topology = new Topology({ prefix });
+  const messages = await storedMessages<OrderPlaced>(topology.stream('orders').name, topology.subject(OrderPlaced));
+  return messages.find((m) => m.envelope.payload.orderId === orderId);
+}
