@@ -1,1 +1,9 @@
-export {};
+export * from './inbox/inbox.service';
+export * from './jetstream/streams';
+export * from './jetstream/topology';
+export * from './outbox.module';
+export * from './outbox/outbox.options';
+export * from './outbox/outbox.service';
+export * from './outbox/outbox-relay';
+export * from './outbox/outbox-relay.service';
+export * from './sql';
