@@ -1,0 +1,113 @@
+import { Registry } from 'prom-client';
+import { eventually } from '../support/eventually';
+import { outboxFixture, ThingHappened, type OutboxFixture } from './fixtures/outbox-fixture';
+
+describe('outbox + relay (real PostgreSQL and JetStream)', () => {
+  let f: OutboxFixture;
+  beforeEach(async () => {
+    f = await outboxFixture();
+  });
+  afterEach(() => f.close());
+
+  it('delivers a committed message exactly once, with its row id as Nats-Msg-Id', async () => {
+    f.relay().start();
+    const [id] = await f.commit(1);
+    await eventually(async () => (await f.published()).length === 1);
+    expect(await f.published()).toEqual([{ id, n: 0, msgId: id }]);
+    const rows = await f.db.query<{ published: boolean }>(
+      'SELECT published_at IS NOT NULL AS published FROM outbox_messages',
+    );
+    expect(rows).toEqual([{ published: true }]);
+  });
+
+  it('publishes nothing for a rolled-back transaction', async () => {
+    f.relay().start();
+    await expect(
+      f.prisma.$transaction(async (tx) => {
+        await f.outbox.add(tx, ThingHappened, { n: 1 }, { correlationId: 'c1' });
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    const [committed] = await f.commit(1, 2);
+    await eventually(async () => (await f.published()).length === 1);
+    expect((await f.published()).map((m) => m.id)).toEqual([committed]);
+    expect(await f.db.query('SELECT count(*)::int AS n FROM outbox_messages')).toEqual([{ n: 1 }]);
+  });
+
+  it('refuses a payload its contract rejects, failing the transaction', async () => {
+    await expect(
+      f.prisma.$transaction((tx) => f.outbox.add(tx, ThingHappened, { n: 1.5 }, { correlationId: 'c' })),
+    ).rejects.toThrow();
+    expect(await f.db.query('SELECT count(*)::int AS n FROM outbox_messages')).toEqual([{ n: 0 }]);
+  });
+
+  it('publishes a backlog in commit order, in batches', async () => {
+    await f.commit(120);
+    f.relay({ relay: { batchSize: 25 } }).start();
+    await eventually(async () => (await f.published()).length === 120);
+    expect((await f.published()).map((m) => m.n)).toEqual([...Array(120).keys()]);
+  });
+
+  it('keeps order and loses nothing while NATS is unreachable, then catches up', async () => {
+    const { freePort } = await import('../support/app-process');
+    const { startNatsServer } = await import('./fixtures/nats-server');
+    const port = await freePort();
+    const relay = f.relay({ natsServers: `nats://127.0.0.1:${port}` });
+    relay.start();
+    await f.commit(30);
+    await new Promise((r) => setTimeout(r, 300)); // the relay is retrying against a closed port now
+    expect(await f.db.query('SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL')).toEqual([
+      { n: 30 },
+    ]);
+    const server = await startNatsServer(port);
+    try {
+      await eventually(async () => (await server.stored(f.topology, 'things')).length === 30, 20_000);
+      expect((await server.stored(f.topology, 'things')).map((m) => m.n)).toEqual([...Array(30).keys()]);
+    } finally {
+      await relay.stop();
+      await server.stop();
+    }
+  });
+
+  it('runs one active relay among several: no duplicates, order kept, takeover when it stops', async () => {
+    const relays = [f.relay(), f.relay(), f.relay()];
+    relays.forEach((relay) => relay.start());
+    await eventually(() => relays.some((relay) => relay.active));
+    await f.commit(40);
+    await eventually(async () => (await f.published()).length === 40);
+    expect(relays.filter((relay) => relay.active)).toHaveLength(1);
+    const leader = relays.find((relay) => relay.active)!;
+    await leader.stop();
+    await f.commit(40, 40);
+    await eventually(async () => (await f.published()).length === 80, 15_000);
+    const published = await f.published();
+    expect(published.map((m) => m.n)).toEqual([...Array(80).keys()]);
+    expect(new Set(published.map((m) => m.id)).size).toBe(80);
+    expect(relays.filter((relay) => relay.active)).toHaveLength(1);
+  });
+
+  it('cleans up published rows past the retention, leaving pending and recent ones', async () => {
+    await f.commit(5);
+    await f.db.query(
+      `UPDATE outbox_messages SET published_at = now() - interval '2 days' WHERE id IN (SELECT id FROM outbox_messages ORDER BY sequence LIMIT 3)`,
+    );
+    const relay = f.relay({ relay: { cleanupIntervalMs: 0, cleanupBatchSize: 2, retentionMs: 24 * 3600_000 } });
+    relay.start();
+    await eventually(async () => (await f.published()).length === 2);
+    await eventually(
+      async () => (await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_messages'))[0].n === 2,
+    );
+  });
+
+  it('exposes backlog, lag and outcome metrics', async () => {
+    const registry = new Registry();
+    await f.commit(3);
+    const text = async () => registry.metrics();
+    const relay = f.relay({ registry });
+    expect(await text()).toMatch(/passo_outbox_pending_messages\{relay="[^"]+"\} 3/);
+    relay.start();
+    await eventually(async () => /passo_outbox_published_total\{relay="[^"]+"\} 3/.test(await text()));
+    expect(await text()).toMatch(/passo_outbox_pending_messages\{relay="[^"]+"\} 0/);
+    expect(await text()).toMatch(/passo_outbox_publish_lag_seconds_count\{relay="[^"]+"\} 3/);
+  });
+});

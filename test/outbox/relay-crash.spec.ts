@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from '../../scripts/lib/paths';
+import { eventually } from '../support/eventually';
+import { outboxFixture, type OutboxFixture } from './fixtures/outbox-fixture';
+
+/** Runs the relay fixture in a child process and resolves with how it ended. */
+function runRelayChild(f: OutboxFixture, killBeforeMark: boolean) {
+  const { contracts: _contracts, ...options } = f.options;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'relay-child.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PASSO_RELAY_OPTIONS: JSON.stringify(options),
+      PASSO_KILL_BEFORE_MARK: killBeforeMark ? '1' : '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<NodeJS.Signals | number | null>((done) =>
+    child.once('exit', (code, signal) => done(signal ?? code)),
+  );
+  return { child, exited, output: () => output };
+}
+
+describe('relay killed between publish and mark (SIGKILL)', () => {
+  let f: OutboxFixture;
+  beforeEach(async () => {
+    f = await outboxFixture();
+  });
+  afterEach(() => f.close());
+
+  it('re-publishes on restart and the broker keeps each message once', async () => {
+    const ids = await f.commit(20);
+    const doomed = runRelayChild(f, true);
+    expect(await doomed.exited).toBe('SIGKILL');
+    expect(doomed.output()).toContain('published 20, dying before marking');
+    // The crash window: the broker has all 20, the database still says none was published.
+    expect(await f.published()).toHaveLength(20);
+    expect(await f.db.query('SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL')).toEqual([
+      { n: 20 },
+    ]);
+
+    const survivor = runRelayChild(f, false);
+    try {
+      await eventually(async () => {
+        const [{ n }] = await f.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL',
+        );
+        return n === 0;
+      }, 20_000);
+    } finally {
+      survivor.child.kill('SIGTERM');
+      await survivor.exited;
+    }
+    const published = await f.published();
+    expect(published.map((m) => m.id)).toEqual(ids);
+    expect(published.map((m) => m.n)).toEqual([...Array(20).keys()]);
+  });
+});
