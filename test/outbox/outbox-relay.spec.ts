@@ -48,6 +48,30 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
     expect((await f.published()).map((m) => m.n)).toEqual([...Array(120).keys()]);
   });
 
+  it('publishes a row committed after a later-sequenced one (sequence taken at insert, not commit)', async () => {
+    f.relay().start();
+    let releaseSlow!: () => void;
+    let slowInserted!: () => void;
+    const slowMayCommit = new Promise<void>((done) => (releaseSlow = done));
+    const inserted = new Promise<void>((done) => (slowInserted = done));
+    const slow = f.prisma.$transaction(
+      async (tx) => {
+        const envelope = await f.outbox.add(tx, ThingHappened, { n: 1 }, { correlationId: 'slow' });
+        slowInserted();
+        await slowMayCommit; // holds the lower sequence, uncommitted
+        return envelope;
+      },
+      { timeout: 20_000 },
+    );
+    await inserted;
+    const [fast] = await f.commit(1, 2);
+    await eventually(async () => (await f.published()).some((m) => m.id === fast));
+    releaseSlow();
+    const { id: late } = await slow;
+    await eventually(async () => (await f.published()).some((m) => m.id === late));
+    expect((await f.published()).map((m) => m.n)).toEqual([2, 1]);
+  });
+
   it('keeps order and loses nothing while NATS is unreachable, then catches up', async () => {
     const { freePort } = await import('../support/app-process');
     const { startNatsServer } = await import('./fixtures/nats-server');

@@ -26,7 +26,10 @@ interface PendingRow {
 
 const SELECT_PENDING = `SELECT id, subject, type, payload::text AS payload, headers->>'traceparent' AS traceparent,
     correlation_id, causation_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at
-  FROM outbox_messages WHERE published_at IS NULL ORDER BY sequence LIMIT $1`;
+  FROM outbox_messages WHERE published_at IS NULL AND NOT (id = ANY($2::uuid[])) ORDER BY sequence LIMIT $1`;
+
+const MARK_PUBLISHED = `UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
+  WHERE id = ANY($1::uuid[])`;
 
 /**
  * Publishes committed outbox rows to JetStream in order, exactly as stored: the row id is the
@@ -46,7 +49,16 @@ export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
   private wakeUp?: () => void;
+  /** A wake-up that came while the relay was busy: the next sleep returns at once (no lost NOTIFY). */
+  private woken = false;
   private lastCleanup = 0;
+  /**
+   * The batch being marked while the next one is read: excluded from that read. (Not a sequence
+   * cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
+   */
+  private inFlight: string[] = [];
+  /** The UPDATE marking the previous batch, overlapped with publishing the next one. */
+  private marking: Promise<void> = Promise.resolve();
   active = false;
 
   constructor(
@@ -55,7 +67,9 @@ export class OutboxRelay {
     /** Test hook: runs after a batch is published and before it is marked (crash-window tests). */
     private readonly beforeMark?: (ids: string[]) => Promise<void> | void,
   ) {
-    this.options = { ...DEFAULT_RELAY_OPTIONS, ...outbox.relay };
+    // An option given as undefined means "the default", not "unset".
+    const given = Object.entries(outbox.relay ?? {}).filter(([, value]) => value !== undefined);
+    this.options = { ...DEFAULT_RELAY_OPTIONS, ...Object.fromEntries(given) };
     this.topology = new Topology(outbox.topology);
     this.pool = new Pool({ connectionString: outbox.databaseUrl, max: 3, connectionTimeoutMillis: 5_000 });
     this.pool.on('error', () => undefined); // a dead idle client is replaced; the loop reports real failures
@@ -80,6 +94,7 @@ export class OutboxRelay {
 
   /** Publish soon: a writer in this process committed. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -130,30 +145,35 @@ export class OutboxRelay {
       const published = await this.publishBatch(session);
       this.backoff.reset();
       if (published === this.options.batchSize) continue; // a busy relay keeps draining
-      if (Date.now() - this.lastCleanup > this.options.cleanupIntervalMs) await this.cleanup(session);
+      if (Date.now() - this.lastCleanup > this.options.cleanupIntervalMs) {
+        await this.marking;
+        await this.cleanup(session);
+      }
       await this.sleep(this.options.pollIntervalMs);
     }
+    await this.marking;
   }
 
   private async publishBatch(session: PoolClient): Promise<number> {
-    const { rows } = await session.query<PendingRow>(SELECT_PENDING, [this.options.batchSize]);
+    const { rows } = await session.query<PendingRow>(SELECT_PENDING, [this.options.batchSize, this.inFlight]);
     if (rows.length === 0) return 0;
     const js = this.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
     const acks = await Promise.allSettled(rows.map((row) => js.publish(row.subject, body(row), publishOptions(row))));
     const failure = acks.findIndex((ack) => ack.status === 'rejected');
     const done = failure < 0 ? rows : rows.slice(0, failure);
+    const now = Date.now();
+    for (const row of done)
+      this.metrics.lag.observe({ relay: this.options.name }, (now - Date.parse(row.occurred_at)) / 1_000);
     await this.beforeMark?.(done.map((row) => row.id));
+    await this.marking; // a failed mark stops the relay before it runs ahead
     if (done.length > 0) {
-      const lags = await session.query<{ lag: number }>(
-        `UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
-          WHERE id = ANY($1::uuid[]) RETURNING extract(epoch FROM published_at - occurred_at)::float AS lag`,
-        [done.map((row) => row.id)],
-      );
-      for (const { lag } of lags.rows) this.metrics.lag.observe({ relay: this.options.name }, lag);
-      this.metrics.published.inc({ relay: this.options.name }, done.length);
+      this.inFlight = done.map((row) => row.id);
+      this.marking = this.mark(this.inFlight);
+      this.marking.catch(() => undefined); // observed by the next await
     }
     if (failure >= 0) {
+      await this.marking;
       const reason = String((acks[failure] as PromiseRejectedResult).reason?.message ?? acks[failure]);
       await session.query('UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
         rows[failure].id,
@@ -165,6 +185,12 @@ export class OutboxRelay {
     return rows.length;
   }
 
+  /** Marks acked rows on a second connection, so the session can read the next batch meanwhile. */
+  private async mark(ids: string[]): Promise<void> {
+    await this.pool.query(MARK_PUBLISHED, [ids]);
+    this.metrics.published.inc({ relay: this.options.name }, ids.length);
+  }
+
   private async cleanup(session: PoolClient): Promise<void> {
     this.lastCleanup = Date.now();
     const deleted = await deleteExpired(session, this.options, () => this.running);
@@ -172,6 +198,8 @@ export class OutboxRelay {
   }
 
   private release(): void {
+    this.marking = Promise.resolve(); // unmarked rows are re-published from the start; the broker dedups
+    this.inFlight = [];
     if (this.active) this.logger.log(`${this.options.name}: released the outbox lock`);
     this.active = false;
     // Ending the session releases the advisory lock, so a standby relay takes over.
@@ -180,12 +208,17 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((done) => {
-      const timer = setTimeout(finish, ms);
-      function finish() {
+      const finish = () => {
         clearTimeout(timer);
+        this.woken = false;
         done();
-      }
+      };
+      const timer = setTimeout(finish, ms);
       this.wakeUp = finish;
     });
   }

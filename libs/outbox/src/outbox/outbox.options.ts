@@ -39,7 +39,7 @@ export interface OutboxOptions {
 }
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
-  batchSize: 500,
+  batchSize: 2_000,
   pollIntervalMs: 250,
   lockKey: 0x7061_7373_6f6f_7574n, // "passoout"
   retentionMs: 24 * 60 * 60_000,
