@@ -7,3 +7,14 @@ export * from './outbox/outbox.service';
 export * from './outbox/outbox-relay';
 export * from './outbox/outbox-relay.service';
 export * from './sql';
+export {
+  DeadLetterHeader,
+  buildDeadLetter,
+  type DeadLetterInput,
+  type DeadLetterMessage,
+} from './transport/dead-letter';
+export * from './transport/dead-letters';
+export * from './transport/jetstream.context';
+export * from './transport/jetstream.transport';
+export * from './transport/jetstream-transport.options';
+export * from './transport/on-message.decorator';

@@ -1,0 +1,14 @@
+export const DEFAULT_BACKOFF_MS: readonly number[] = Object.freeze([1_000, 2_000, 4_000, 8_000, 16_000]);
+
+/** ±20%: replicas that failed on the same outage do not all retry in the same instant. */
+export const BACKOFF_JITTER = 0.2;
+
+/**
+ * Nak delay after the `attempt`-th failed delivery (1-based): `backoffMs[attempt - 1]`, the last
+ * entry repeating once the list runs out, scaled by a random factor in [0.8, 1.2].
+ */
+export function delayFor(attempt: number, backoffMs: readonly number[], random: () => number = Math.random): number {
+  const index = Math.min(Math.max(Math.floor(attempt), 1), backoffMs.length) - 1;
+  const jitter = 1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * random();
+  return Math.round(backoffMs[index] * jitter);
+}

@@ -1,0 +1,68 @@
+import type { LoggerService } from '@nestjs/common';
+import type { MessageContract } from '@passo/contracts';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  connect,
+  nanos,
+  type ConsumerInfo,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+import type { Topology } from '../jetstream/topology';
+
+/**
+ * Connects, retrying while NATS is down (an app started before its broker waits for it instead of
+ * crashing), until `cancelled()` says the app is shutting down.
+ */
+export async function connectWithRetry(
+  servers: string[],
+  name: string,
+  logger: LoggerService,
+  cancelled: () => boolean,
+): Promise<NatsConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      if (attempt > 1) logger.log(`connected to NATS ${nc.getServer()} after ${attempt} attempts`);
+      return nc;
+    } catch (error) {
+      if (attempt === 1 || attempt % 10 === 0) {
+        logger.warn(`NATS unreachable at ${servers.join(',')} (${(error as Error).message}); retrying`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
+      if (cancelled()) throw new Error('JetStreamTransport closed before NATS was reachable', { cause: error });
+    }
+  }
+}
+
+export interface DurableSettings {
+  consumer: string;
+  maxDeliver: number;
+  ackWaitMs: number;
+  concurrency: number;
+}
+
+/**
+ * Creates the durable pull consumer of one consumer group for one contract, or updates its
+ * settings; replicas starting together all succeed (the broker treats an equal add as a no-op).
+ */
+export async function ensureDurable(
+  jsm: JetStreamManager,
+  topology: Topology,
+  contract: MessageContract,
+  { consumer, maxDeliver, ackWaitMs, concurrency }: DurableSettings,
+): Promise<ConsumerInfo> {
+  return jsm.consumers.add(topology.stream(contract.context).name, {
+    durable_name: topology.durable(consumer, contract),
+    filter_subject: topology.subject(contract),
+    deliver_policy: DeliverPolicy.All,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(ackWaitMs),
+    // One more than ours: we dead-letter at maxDeliver ourselves, and the spare delivery brings
+    // the message back if that dead-letter publish failed, instead of the broker giving up on it.
+    max_deliver: maxDeliver + 1,
+    // Naked messages waiting out their backoff count as pending acks: leave room for them.
+    max_ack_pending: Math.max(1_000, concurrency * 4),
+  });
+}

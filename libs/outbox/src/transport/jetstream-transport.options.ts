@@ -1,0 +1,72 @@
+import type { LoggerService } from '@nestjs/common';
+import type { MessageContract } from '@passo/contracts';
+import { Topology, type TopologyOptions } from '../jetstream/topology';
+import { DEFAULT_BACKOFF_MS } from './backoff';
+
+export interface JetStreamTransportOptions {
+  servers: string | string[];
+  /** Durable consumer group, e.g. `inventory-service`: replicas sharing it share the work. */
+  consumer: string;
+  /** The contracts this app consumes; every handler pattern must be one of their subjects. */
+  contracts: readonly MessageContract[];
+  topology?: TopologyOptions;
+  /** Deliveries before a failing message is dead-lettered (1..100, default 5). */
+  maxDeliver?: number;
+  /** Nak delay per failed attempt (the last one repeats), ±20% jitter. */
+  backoffMs?: readonly number[];
+  /** How long the broker waits for an ack before redelivering (default 30 s). */
+  ackWaitMs?: number;
+  /** In-flight messages per durable consumer (default 16). */
+  concurrency?: number;
+  /** How long close() waits for in-flight handlers (default 10 s). */
+  closeTimeoutMs?: number;
+  logger?: LoggerService;
+}
+
+export interface ResolvedTransportOptions {
+  servers: string[];
+  consumer: string;
+  contracts: readonly MessageContract[];
+  topology: Topology;
+  maxDeliver: number;
+  backoffMs: readonly number[];
+  ackWaitMs: number;
+  concurrency: number;
+  closeTimeoutMs: number;
+}
+
+/** Consumer names become subject tokens and durable names: no dots, wildcards or spaces. */
+const CONSUMER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** Applies defaults and refuses bad values at construction, naming the option. */
+export function resolveTransportOptions(options: JetStreamTransportOptions): ResolvedTransportOptions {
+  const servers = (Array.isArray(options.servers) ? options.servers : [options.servers]).filter(Boolean);
+  if (servers.length === 0) throw new Error('JetStreamTransport: servers must name at least one NATS URL');
+  if (!CONSUMER_NAME.test(options.consumer ?? '')) {
+    throw new Error(`JetStreamTransport: consumer "${options.consumer}" must match ${CONSUMER_NAME}`);
+  }
+  if (!options.contracts?.length) throw new Error('JetStreamTransport: contracts must list what this app consumes');
+  const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  if (backoffMs.length === 0 || backoffMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
+    throw new Error('JetStreamTransport: backoffMs must be a non-empty list of delays >= 0');
+  }
+  return {
+    servers,
+    consumer: options.consumer,
+    contracts: options.contracts,
+    topology: new Topology(options.topology),
+    maxDeliver: integer('maxDeliver', options.maxDeliver ?? 5, 1, 100),
+    backoffMs,
+    // The broker's minimum useful ack wait is about a second; working() heartbeats at a third of it.
+    ackWaitMs: integer('ackWaitMs', options.ackWaitMs ?? 30_000, 1_000, 12 * 3_600_000),
+    concurrency: integer('concurrency', options.concurrency ?? 16, 1, 1_000),
+    closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, 600_000),
+  };
+}
+
+function integer(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`JetStreamTransport: ${name} must be an integer in ${min}..${max}, got ${value}`);
+  }
+  return value;
+}

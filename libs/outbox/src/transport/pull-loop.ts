@@ -1,0 +1,79 @@
+import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
+
+/** How long one pull request waits on the broker for messages before the loop asks again. */
+const PULL_EXPIRES_MS = 5_000;
+const ERROR_PAUSE_MS = 1_000;
+
+/**
+ * Pulls from one durable consumer with at most `concurrency` messages in flight. It fetches
+ * exactly as many messages as there are free slots, rather than using consume(), whose client-side
+ * buffer refills as messages arrive: buffered messages would age towards their ack wait unseen.
+ */
+export class PullLoop {
+  private readonly inFlight = new Set<Promise<void>>();
+  private batch?: ConsumerMessages;
+  private stopped = false;
+  private running?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly concurrency: number,
+    /** Must settle every message itself (ack, nak or term) and never reject. */
+    private readonly handle: (msg: JsMsg) => Promise<void>,
+    private readonly onPullError: (error: unknown, consecutive: number) => void,
+  ) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      const free = this.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      try {
+        this.batch = await this.consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
+        for await (const msg of this.batch) {
+          // Pulled while stopping: hand it straight back rather than leave it to the ack wait.
+          if (this.stopped) msg.nak();
+          else this.track(msg);
+        }
+        failures = 0;
+      } catch (error) {
+        if (this.stopped) break;
+        this.onPullError(error, ++failures);
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, ERROR_PAUSE_MS);
+        });
+      }
+    }
+  }
+
+  private track(msg: JsMsg): void {
+    const task: Promise<void> = this.handle(msg)
+      .catch((error: unknown) => this.onPullError(error, 0))
+      .finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+  }
+
+  /** Stops pulling and waits up to `timeoutMs` for in-flight messages; false if some still run. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    this.wake?.();
+    await this.batch?.close().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const settled = Promise.all([this.running, ...this.inFlight]).then(() => true);
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([settled, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Inject, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { OrderPlaced, type Envelope } from '@passo/contracts';
+import {
+  DeadLetterNotFoundError,
+  type JetStreamContext,
+  JetStreamTransport,
+  OnMessage,
+  Topology,
+  getDeadLetter,
+  listDeadLetters,
+  replayDeadLetter,
+  type JetStreamTransportOptions,
+} from '@passo/outbox';
+import { connect, headers, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { from, type Observable } from 'rxjs';
+import { testNatsUrl } from '../support/databases';
+import { eventually } from '../support/eventually';
+
+type Probe = (envelope: Envelope<OrderPlaced>, ctx: JetStreamContext) => Promise<void> | Observable<void>;
+const PROBE = Symbol('probe');
+
+/** The style the brief asks apps to write: plain @EventPattern, returning an Observable. */
+@Controller()
+class PlainConsumer {
+  constructor(@Inject(PROBE) private readonly probe: Probe) {}
+  // Nest 12's typed overload infers `data: {}` from a string topic; <string> picks the untyped one.
+  @EventPattern<string>(OrderPlaced.subject)
+  onOrderPlaced(@Payload() envelope: Envelope<OrderPlaced>, @Ctx() ctx: JetStreamContext) {
+    const result = this.probe(envelope, ctx);
+    return result instanceof Promise ? from(result) : result;
+  }
+}
+
+/** @OnMessage keeps the handler's own error as the retry/dead-letter reason. */
+@Controller()
+class TypedConsumer {
+  constructor(@Inject(PROBE) private readonly probe: Probe) {}
+  @OnMessage(OrderPlaced)
+  onOrderPlaced(@Payload() envelope: Envelope<OrderPlaced>, @Ctx() ctx: JetStreamContext) {
+    return this.probe(envelope, ctx);
+  }
+}
+
+@Controller()
+class StrayConsumer {
+  @EventPattern<string>('orders.event.order-shipped.v1')
+  onShipped(@Payload() _envelope: Envelope) {}
+}
+
+@Module({})
+class TestModule {
+  static with(controller: Type, probe: Probe): DynamicModule {
+    return { module: TestModule, controllers: [controller], providers: [{ provide: PROBE, useValue: probe }] };
+  }
+}
+
+class CapturingLogger {
+  readonly lines: Array<{ level: string; message: string }> = [];
+  log = (message: string) => this.lines.push({ level: 'log', message });
+  warn = (message: string) => this.lines.push({ level: 'warn', message });
+  error = (message: string) => this.lines.push({ level: 'error', message });
+  debug = (message: string) => this.lines.push({ level: 'debug', message });
+  at = (level: string) => this.lines.filter((line) => line.level === level).map((line) => line.message);
+}
+
+function orderPlaced(payload: Partial<OrderPlaced> = {}): Envelope<OrderPlaced> {
+  const orderId = randomUUID();
+  return {
+    ...{ id: randomUUID(), type: 'OrderPlaced', occurredAt: new Date().toISOString(), correlationId: orderId },
+    ...{ causationId: null, traceparent: null },
+    payload: {
+      orderId,
+      customerId: 'c-1',
+      items: [{ sku: 'sku-1', quantity: 1 }],
+      sagaMode: 'choreography',
+      ...payload,
+    },
+  };
+}
+
+/** `eventually` for probes that return false until they return the value. */
+const until = async <T>(probe: () => Promise<T | false>): Promise<T> => (await eventually(probe)) as T;
+
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+let js: JetStreamClient;
+const running: Array<{ app: INestMicroservice; topology: Topology }> = [];
+
+beforeAll(async () => {
+  nc = await connect({ servers: testNatsUrl() });
+  jsm = await nc.jetstreamManager();
+  js = nc.jetstream();
+});
+afterEach(async () => {
+  for (const { app, topology } of running.splice(0)) {
+    await app.close();
+    for (const name of [topology.stream('orders').name, topology.deadLetters().name]) {
+      await jsm.streams.delete(name).catch(() => undefined);
+    }
+  }
+});
+afterAll(() => nc?.close());
+
+/** Boots an in-process microservice on its own topology prefix and consumer group. */
+async function boot(probe: Probe, options: Partial<JetStreamTransportOptions> = {}, controller: Type = TypedConsumer) {
+  const topology = new Topology({ prefix: `t${randomUUID().slice(0, 8)}` });
+  const consumer = `c-${randomUUID().slice(0, 8)}`;
+  const logger = new CapturingLogger();
+  const transport = new JetStreamTransport({
+    ...{ servers: testNatsUrl(), consumer, contracts: [OrderPlaced], topology: { prefix: topology.prefix }, logger },
+    ...options,
+  });
+  const app = await NestFactory.createMicroservice(TestModule.with(controller, probe), {
+    strategy: transport,
+    logger: false,
+  });
+  running.push({ app, topology });
+  await app.listen();
+  const publish = async (envelope: Envelope | Uint8Array, msgId: string = randomUUID()) => {
+    const body = envelope instanceof Uint8Array ? envelope : Buffer.from(JSON.stringify(envelope));
+    const hdrs = headers();
+    hdrs.set('Passo-Type', OrderPlaced.name);
+    const id = envelope instanceof Uint8Array ? msgId : envelope.id;
+    return js.publish(topology.subject(OrderPlaced), body, { msgID: id, headers: hdrs });
+  };
+  const consumerInfo = () =>
+    jsm.consumers.info(topology.stream('orders').name, topology.durable(consumer, OrderPlaced));
+  /** The consumer's info once nothing is left undelivered or unacknowledged. */
+  const settled = () =>
+    until(async () => {
+      const info = await consumerInfo();
+      return info.num_pending === 0 && info.num_ack_pending === 0 && info;
+    });
+  const deadLetters = (count: number) =>
+    until(async () => {
+      const letters = await listDeadLetters(jsm, topology);
+      return letters.length === count && letters;
+    });
+  return { app, topology, consumer, logger, publish, consumerInfo, settled, deadLetters };
+}
+
+describe('JetStreamTransport', () => {
+  it('hands a valid envelope to an @EventPattern handler and acks it once', async () => {
+    const seen: Array<{ envelope: Envelope<OrderPlaced>; subject: string; delivery: number }> = [];
+    const t = await boot(
+      (envelope, ctx) => {
+        seen.push({ envelope, subject: ctx.subject, delivery: ctx.deliveryCount });
+        return from(Promise.resolve());
+      },
+      {},
+      PlainConsumer,
+    );
+    const sent = orderPlaced();
+    await t.publish(sent);
+    await eventually(() => seen.length === 1);
+    const info = await t.settled();
+    expect(seen[0]).toEqual({ envelope: sent, subject: t.topology.subject(OrderPlaced), delivery: 1 });
+    expect(info).toMatchObject({ num_redelivered: 0, delivered: { stream_seq: 1 }, ack_floor: { stream_seq: 1 } });
+    expect(info.config).toMatchObject({ filter_subject: t.topology.subject(OrderPlaced), max_deliver: 6 });
+  });
+
+  it('naks a failing message with growing delays, then acks it', async () => {
+    const at: number[] = [];
+    const t = await boot(
+      async (_envelope, ctx) => {
+        at.push(Date.now());
+        if (ctx.deliveryCount < 3) throw new Error(`not yet (${ctx.deliveryCount})`);
+      },
+      { backoffMs: [50, 200] },
+    );
+    await t.publish(orderPlaced());
+    await eventually(() => at.length === 3);
+    await t.settled();
+    const [first, second] = [at[1] - at[0], at[2] - at[1]];
+    expect(second).toBeGreaterThan(first);
+    expect(first).toBeGreaterThanOrEqual(40); // 50 ms - 20% jitter
+    expect(t.logger.at('debug').filter((line) => line.startsWith('retry'))).toHaveLength(2);
+    expect(at).toHaveLength(3);
+  });
+
+  it('dead-letters a message that fails maxDeliver times, with the reason, and stops redelivering it', async () => {
+    let calls = 0;
+    const t = await boot(
+      async () => {
+        calls++;
+        throw new Error('stock database\nis down');
+      },
+      { maxDeliver: 3, backoffMs: [20] },
+    );
+    const sent = orderPlaced();
+    await t.publish(sent);
+    const [letter] = await t.deadLetters(1);
+    await t.settled();
+    expect(letter).toMatchObject({
+      consumer: t.consumer,
+      originalSubject: t.topology.subject(OrderPlaced),
+      originalMsgId: sent.id,
+      deliveryCount: 3,
+      error: 'stock database is down',
+    });
+    expect(letter.headers).toMatchObject({ 'Passo-Type': 'OrderPlaced', 'Nats-Msg-Id': `${sent.id}:${t.consumer}` });
+    expect(JSON.parse(Buffer.from(letter.data).toString())).toEqual(sent);
+    expect(calls).toBe(3);
+    expect(t.logger.at('warn').filter((line) => line.startsWith('dead-lettered'))).toHaveLength(1);
+  });
+
+  it('dead-letters invalid messages at once without calling the handler, and goes on', async () => {
+    const handled: string[] = [];
+    const t = await boot(async (envelope) => void handled.push(envelope.id), { concurrency: 1 });
+    await t.publish(new Uint8Array([0xff, 0xfe, 0x00, 0x7b]), 'garbage-1');
+    await t.publish(orderPlaced({ items: [] }));
+    const good = orderPlaced();
+    await t.publish(good);
+    await eventually(() => handled.length === 1);
+    const letters = await t.deadLetters(2);
+    await t.settled();
+    expect(handled).toEqual([good.id]);
+    expect(letters.map((l) => l.deliveryCount)).toEqual([1, 1]);
+    const [schema, garbage] = letters; // newest first
+    expect(garbage).toMatchObject({
+      originalMsgId: 'garbage-1',
+      error: expect.stringMatching(/^invalid message: body is not JSON/),
+    });
+    expect(schema.error).toMatch(/^invalid message: payload: .*items/);
+  });
+
+  it('replays a dead letter to the fixed handler and removes it', async () => {
+    let broken = true;
+    const handled: Envelope<OrderPlaced>[] = [];
+    const t = await boot(
+      async (envelope) => {
+        if (broken) throw new Error('bug');
+        handled.push(envelope);
+      },
+      { maxDeliver: 1 },
+    );
+    const sent = orderPlaced();
+    await t.publish(sent);
+    const [letter] = await t.deadLetters(1);
+    broken = false;
+    const replay = await replayDeadLetter(js, jsm, t.topology, letter.seq);
+    expect(replay).toMatchObject({
+      subject: t.topology.subject(OrderPlaced),
+      msgId: `${sent.id}:replay:${letter.seq}`,
+      duplicate: false,
+    });
+    await eventually(() => handled.length === 1);
+    expect(handled[0]).toEqual(sent);
+    await expect(getDeadLetter(jsm, t.topology, letter.seq)).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+    expect(await listDeadLetters(jsm, t.topology)).toEqual([]);
+    await t.settled();
+  });
+
+  it('runs at most `concurrency` handlers at once', async () => {
+    let active = 0;
+    let peak = 0;
+    let handled = 0;
+    const t = await boot(
+      async () => {
+        peak = Math.max(peak, ++active);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        active--;
+        handled++;
+      },
+      { concurrency: 2 },
+    );
+    await Promise.all(Array.from({ length: 8 }, () => t.publish(orderPlaced())));
+    await eventually(() => handled === 8);
+    expect(peak).toBe(2);
+    await t.settled();
+  });
+
+  it('keeps a handler that outlives ackWait from being redelivered', async () => {
+    const deliveries: number[] = [];
+    let done = false;
+    const t = await boot(
+      async (_envelope, ctx) => {
+        deliveries.push(ctx.deliveryCount);
+        await new Promise((resolve) => setTimeout(resolve, 3_200)); // > 2 x ackWait
+        done = true;
+      },
+      { ackWaitMs: 1_500 },
+    );
+    await t.publish(orderPlaced());
+    await eventually(() => done, 10_000);
+    const info = await t.settled();
+    expect(deliveries).toEqual([1]);
+    expect(info.num_redelivered).toBe(0);
+  });
+
+  it('waits for an in-flight handler to finish and ack before closing', async () => {
+    let closing: Promise<void> | undefined;
+    let finishedAt = 0;
+    const t = await boot(async () => {
+      closing = t.app.close(); // the app is told to stop while this handler is still working
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      finishedAt = Date.now();
+    });
+    await t.publish(orderPlaced());
+    await eventually(() => closing !== undefined); // (a bare promise would be awaited by eventually)
+    await closing;
+    const closedAt = Date.now();
+    expect(finishedAt).toBeGreaterThan(0);
+    expect(closedAt).toBeGreaterThanOrEqual(finishedAt);
+    // Already settled right after close(): the ack went out before the connection was drained.
+    expect(await t.consumerInfo()).toMatchObject({
+      num_ack_pending: 0,
+      num_redelivered: 0,
+      ack_floor: { stream_seq: 1 },
+    });
+  });
+
+  it('refuses to listen when a handler pattern has no contract, naming it', async () => {
+    await expect(boot(async () => undefined, {}, StrayConsumer)).rejects.toThrow(
+      /no contract for handler pattern "orders\.event\.order-shipped\.v1"/,
+    );
+  });
+});
