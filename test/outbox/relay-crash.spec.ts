@@ -59,4 +59,24 @@ describe('relay killed between publish and mark (SIGKILL)', () => {
     expect(published.map((m) => m.id)).toEqual(ids);
     expect(published.map((m) => m.n)).toEqual([...Array(20).keys()]);
   });
+
+  it('hands over to a standby relay when the active one is killed', async () => {
+    const active = runRelayChild(f, false);
+    try {
+      await f.commit(5);
+      await eventually(async () => (await f.published()).length === 5, 20_000);
+      const standby = f.relay();
+      standby.start();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(standby.active).toBe(false); // the child holds the lock
+      active.child.kill('SIGKILL');
+      expect(await active.exited).toBe('SIGKILL');
+      await f.commit(5, 5);
+      await eventually(async () => (await f.published()).length === 10, 20_000);
+      expect(standby.active).toBe(true);
+      expect((await f.published()).map((m) => m.n)).toEqual([...Array(10).keys()]);
+    } finally {
+      active.child.kill('SIGKILL');
+    }
+  });
 });
