@@ -1,15 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  appendFileSync,
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import {
@@ -19,34 +9,15 @@ import {
   PROJECT_ROOT,
   resolveService,
   SERVICES,
-  type ServiceSpec,
 } from '../../scripts/lib/migrator';
-import { dropDatabase, ensureDatabase, MIGRATION_LOCK_KEY, withDatabase } from '../../scripts/lib/pg-admin';
+import { MIGRATION_LOCK_KEY } from '../../scripts/lib/pg-admin';
+import { testServerUrl } from '../support/databases';
+import { scratchSpace } from '../support/scratch';
 
-const serverUrl = () => {
-  const url = process.env.PASSO_TEST_PG_URL;
-  if (!url) throw new Error('PASSO_TEST_PG_URL is not set: run the tests through jest (its global setup sets it)');
-  return url;
-};
-const created: string[] = [];
-const tempDirs: string[] = [];
-
-/** A new empty database, dropped after the test. */
-async function freshDatabase(label: string): Promise<string> {
-  const url = withDatabase(serverUrl(), `passo_t_migr_${label}_${randomBytes(4).toString('hex')}`);
-  await ensureDatabase(url);
-  created.push(url);
-  return url;
-}
-
-/** A copy of the service's schema folder (with its migrations) we may edit freely. */
-function schemaCopy(spec: ServiceSpec): string {
-  const dir = mkdtempSync(join(tmpdir(), `passo-migr-${spec.name}-`));
-  tempDirs.push(dir);
-  const source = join(PROJECT_ROOT, spec.dir);
-  cpSync(source, dir, { recursive: true, dereference: true, filter: (p) => !p.includes('/generated') });
-  return dir;
-}
+const scratch = scratchSpace('migr');
+const serverUrl = testServerUrl;
+const freshDatabase = scratch.database;
+const schemaCopy = scratch.schemaCopy;
 
 function addMigration(schemaDir: string, name: string, sql: string): void {
   mkdirSync(join(schemaDir, 'migrations', name));
@@ -68,11 +39,6 @@ const folderNames = (migrationsDir: string) =>
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
-
-afterEach(async () => {
-  for (const url of created.splice(0)) await dropDatabase(url);
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 describe.each(SERVICES)('$name migrations', (spec) => {
   const migrationsDir = join(PROJECT_ROOT, spec.dir, 'migrations');

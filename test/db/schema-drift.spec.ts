@@ -1,9 +1,7 @@
 // The migrations must build exactly what each Prisma schema describes. Prisma's own check
 // (`migrate diff --from-migrations`) needs a shadow database, which is broken with adapter-pg
 // 7.10, so we compare catalogs: database A from the migrations, database B from the schema.
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import {
@@ -14,28 +12,11 @@ import {
   SERVICES,
   type ServiceSpec,
 } from '../../scripts/lib/migrator';
-import { dropDatabase, ensureDatabase, withDatabase } from '../../scripts/lib/pg-admin';
+import { scratchSpace } from '../support/scratch';
 import { withSchemaEngine } from '../../scripts/lib/schema-engine';
 
-const serverUrl = () => {
-  const url = process.env.PASSO_TEST_PG_URL;
-  if (!url) throw new Error('PASSO_TEST_PG_URL is not set: run the tests through jest (its global setup sets it)');
-  return url;
-};
-const created: string[] = [];
-const tempDirs: string[] = [];
-
-async function freshDatabase(label: string): Promise<string> {
-  const url = withDatabase(serverUrl(), `passo_t_drift_${label}_${randomBytes(4).toString('hex')}`);
-  await ensureDatabase(url);
-  created.push(url);
-  return url;
-}
-
-afterEach(async () => {
-  for (const url of created.splice(0)) await dropDatabase(url);
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchSpace('drift');
+const freshDatabase = scratch.database;
 
 /** Database B: the engine's `diff` from nothing to the schema, run as a script. */
 async function databaseFromSchema(label: string, schemaDir: string): Promise<string> {
@@ -93,13 +74,7 @@ describe('drift detection', () => {
   ];
 
   it.each(edits)('notices %s', async (_what, from, to) => {
-    const dir = mkdtempSync(join(tmpdir(), 'passo-drift-'));
-    tempDirs.push(dir);
-    cpSync(join(PROJECT_ROOT, spec.dir), dir, {
-      recursive: true,
-      dereference: true,
-      filter: (p) => !p.includes('/generated'),
-    });
+    const dir = scratch.schemaCopy(spec);
     const schemaFile = join(dir, 'schema.prisma');
     const schema = readFileSync(schemaFile, 'utf8');
     expect(schema).toContain(from);
