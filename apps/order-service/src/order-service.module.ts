@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { OrderPlaced } from '@passo/contracts';
+import { OrderCancelled, OrderConfirmed, OrderPlaced } from '@passo/contracts';
 import { appOutbox, PlatformModule } from '@passo/platform';
 import { PrismaClient } from '@passo/prisma/order';
 import { orderServiceEnv } from './env';
@@ -9,6 +9,10 @@ import { ListOrdersHandler } from './orders/list-orders.handler';
 import { OrdersController } from './orders/orders.controller';
 import { OrdersRepository } from './orders/orders.repository';
 import { PlaceOrderHandler } from './orders/place-order.handler';
+import { OrderSagaConsumer } from './saga/order-saga.consumer';
+import { OrderSagaRepository } from './saga/order-saga.repository';
+import { RecordPricesHandler } from './saga/record-prices.handler';
+import { SettleOrderHandler } from './saga/settle-order.handler';
 import { SagaModeController } from './saga-mode/saga-mode.controller';
 import { SagaModeService } from './saga-mode/saga-mode.service';
 
@@ -19,10 +23,19 @@ import { SagaModeService } from './saga-mode/saga-mode.service';
       env: orderServiceEnv,
       prisma: { client: PrismaClient, urlEnv: 'ORDER_DATABASE_URL' },
     }),
-    appOutbox('ORDER_DATABASE_URL', [OrderPlaced]),
+    appOutbox('ORDER_DATABASE_URL', [OrderPlaced, OrderConfirmed, OrderCancelled]),
     CqrsModule.forRoot(),
   ],
-  controllers: [OrdersController, SagaModeController],
-  providers: [OrdersRepository, SagaModeService, PlaceOrderHandler, GetOrderHandler, ListOrdersHandler],
+  controllers: [OrdersController, SagaModeController, OrderSagaConsumer],
+  providers: [
+    OrdersRepository,
+    OrderSagaRepository,
+    SagaModeService,
+    PlaceOrderHandler,
+    GetOrderHandler,
+    ListOrdersHandler,
+    SettleOrderHandler,
+    RecordPricesHandler,
+  ],
 })
 export class OrderServiceModule {}

@@ -6,3 +6,5 @@ export * from './http/sagas';
 export * from './messaging/contract';
 export * from './messaging/envelope';
 export * from './messaging/orders';
+export * from './messaging/inventory';
+export * from './messaging/payments';

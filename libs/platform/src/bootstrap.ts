@@ -6,6 +6,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { z } from 'zod';
+import type { MessageContract } from '@passo/contracts';
+import { JetStreamTransport } from '@passo/outbox';
 import { InvalidConfigError, parseEnv } from './config/env';
 
 /** Applies what every app needs on top of its module: logger, body limit, shutdown hooks. */
@@ -23,8 +25,26 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
 export interface BootstrapOptions {
   service: string;
   env: z.ZodType;
+  /** Contracts the app's @OnMessage handlers consume, over the JetStream transport (consumer = service). */
+  consumes?: readonly MessageContract[];
   /** Loaded only after the environment is valid: module decorators read config at import time. */
   module: () => Promise<Type<unknown>>;
+}
+
+function connectMessaging(
+  app: NestExpressApplication,
+  service: string,
+  contracts: readonly MessageContract[],
+  config: ConfigService,
+): void {
+  const strategy = new JetStreamTransport({
+    servers: config.getOrThrow<string>('NATS_URL').split(','),
+    consumer: service,
+    contracts,
+    topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
+    logger: app.get(Logger),
+  });
+  app.connectMicroservice({ strategy }, { inheritAppConfig: true });
 }
 
 function fail(service: string, message: string): never {
@@ -33,7 +53,7 @@ function fail(service: string, message: string): never {
 }
 
 /** main.ts of every app: validate config, start, or exit 1 with a message naming what is wrong. */
-export async function bootstrap({ service, env, module }: BootstrapOptions): Promise<INestApplication> {
+export async function bootstrap({ service, env, module, consumes = [] }: BootstrapOptions): Promise<INestApplication> {
   // Same precedence as @nestjs/config: real environment first, then the project's .env.
   if (existsSync('.env')) process.loadEnvFile('.env');
   try {
@@ -49,9 +69,16 @@ export async function bootstrap({ service, env, module }: BootstrapOptions): Pro
       bodyParser: false, // registered in configureApp with the configured limit
     });
     configureApp(app);
-    const port = app.get(ConfigService).getOrThrow<number>('PORT');
+    const config = app.get(ConfigService);
+    if (consumes.length > 0) connectMessaging(app, service, consumes, config);
+    const port = config.getOrThrow<number>('PORT');
     await app.listen(port, '0.0.0.0');
     app.get(Logger).log(`${service} listening on :${port}`);
+    // After HTTP: consuming waits for NATS, and an app must answer /health (503) while NATS is down.
+    app.startAllMicroservices().catch((error: Error) => {
+      app.get(Logger).error(`messaging failed to start: ${error.message}`);
+      process.exit(1);
+    });
     return app;
   } catch (error) {
     fail(service, (error as Error).stack ?? String(error));

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { CentsSchema, ExternalIdSchema } from '../http/common';
+import { defineEvent } from './contract';
+import { SagaMessageBase } from './orders';
+
+export const ReservedLineSchema = z.object({
+  sku: ExternalIdSchema,
+  quantity: z.number().int().min(1),
+  priceCents: CentsSchema,
+});
+
+/** Every line reserved at the catalogue's prices; payment charges `amountCents` to `customerId`. */
+export const StockReserved = defineEvent(
+  'StockReserved',
+  'inventory.event.stock-reserved.v1',
+  SagaMessageBase.extend({
+    customerId: ExternalIdSchema,
+    amountCents: CentsSchema,
+    lines: z.array(ReservedLineSchema).min(1),
+  }),
+);
+export type StockReserved = z.infer<typeof StockReserved.schema>;
+
+/** Nothing was reserved: the first line that could not be (unknown or short). */
+export const StockReservationFailed = defineEvent(
+  'StockReservationFailed',
+  'inventory.event.stock-reservation-failed.v1',
+  SagaMessageBase.extend({ reason: z.enum(['OUT_OF_STOCK', 'UNKNOWN_SKU']), sku: ExternalIdSchema }),
+);
+export type StockReservationFailed = z.infer<typeof StockReservationFailed.schema>;
+
+/** A reservation given back (compensation): `reserved` returned to `available`. */
+export const StockReleased = defineEvent(
+  'StockReleased',
+  'inventory.event.stock-released.v1',
+  SagaMessageBase.extend({ lines: z.array(ReservedLineSchema) }),
+);
+export type StockReleased = z.infer<typeof StockReleased.schema>;
