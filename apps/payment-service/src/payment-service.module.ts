@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { PlatformModule } from '@passo/platform';
+import { PaymentCompleted, PaymentFailed } from '@passo/contracts';
+import { appOutbox, PlatformModule } from '@passo/platform';
 import { env } from './env';
 import { PrismaClient } from '@passo/prisma/payment';
 import { CustomersController } from './customers/customers.controller';
 import { CustomersRepository } from './customers/customers.repository';
 import { GetCustomerHandler } from './customers/get-customer.handler';
 import { UpsertCustomerHandler } from './customers/upsert-customer.handler';
+import { ChargePaymentHandler } from './payments/charge-payment.handler';
 import { ListPaymentsHandler } from './payments/list-payments.handler';
+import { PaymentsConsumer } from './payments/payments.consumer';
 import { PaymentsController } from './payments/payments.controller';
 import { PaymentsRepository } from './payments/payments.repository';
 
@@ -18,9 +21,17 @@ import { PaymentsRepository } from './payments/payments.repository';
       env,
       prisma: { client: PrismaClient, urlEnv: 'PAYMENT_DATABASE_URL' },
     }),
+    appOutbox('PAYMENT_DATABASE_URL', [PaymentCompleted, PaymentFailed]),
     CqrsModule.forRoot(),
   ],
-  controllers: [CustomersController, PaymentsController],
-  providers: [CustomersRepository, PaymentsRepository, UpsertCustomerHandler, GetCustomerHandler, ListPaymentsHandler],
+  controllers: [CustomersController, PaymentsController, PaymentsConsumer],
+  providers: [
+    CustomersRepository,
+    PaymentsRepository,
+    UpsertCustomerHandler,
+    GetCustomerHandler,
+    ListPaymentsHandler,
+    ChargePaymentHandler,
+  ],
 })
 export class PaymentServiceModule {}

@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { ListPaymentsQuery, PaymentView } from '@passo/contracts';
-import { PrismaClient, type Payment } from '@passo/prisma/payment';
+import { Prisma, PrismaClient, type Payment, type PaymentFailureReason } from '@passo/prisma/payment';
 
+export interface NewPayment {
+  id: string;
+  orderId: string;
+  customerId: string;
+  amountCents: number;
+  /** null: the charge went through (COMPLETED); otherwise the attempt is recorded as FAILED. */
+  reason: PaymentFailureReason | null;
+}
+
+/** The only place that knows the payments table. */
 @Injectable()
 export class PaymentsRepository {
   constructor(private readonly db: PrismaClient) {}
@@ -13,6 +23,20 @@ export class PaymentsRepository {
       take: limit,
     });
   }
+
+  async existsForOrder(tx: Prisma.TransactionClient, orderId: string): Promise<boolean> {
+    return (await tx.payment.count({ where: { orderId } })) > 0;
+  }
+
+  create(tx: Prisma.TransactionClient, { reason, ...payment }: NewPayment): Promise<Payment> {
+    return tx.payment.create({ data: { ...payment, status: reason ? 'FAILED' : 'COMPLETED', reason } });
+  }
+}
+
+/** The unique order_id refused a second payment row for one order. */
+export function isDuplicatePayment(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return false;
+  return /order_?id/i.test(JSON.stringify(error.meta ?? {}));
 }
 
 export function toPaymentView(payment: Payment): PaymentView {

@@ -1,0 +1,297 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  PaymentCompleted,
+  PaymentFailed,
+  StockReserved,
+  type CustomerView,
+  type Envelope,
+  type PaymentView,
+} from '@passo/contracts';
+import { ensureStreams, Topology } from '@passo/outbox';
+import type { JetStreamClient, JetStreamManager } from 'nats';
+import { startApp, type AppProcess } from '../support/app-process';
+import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { eventually } from '../support/eventually';
+import { http } from '../support/http';
+import { natsConnection, storedMessages, type StoredMessage } from '../support/nats';
+
+type PaymentEvent = PaymentCompleted | PaymentFailed;
+
+describe('payment-service: charging on StockReserved (choreography)', () => {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const topology = new Topology({ prefix });
+  let db: TestDatabase;
+  let app: AppProcess;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    db = await testDatabase('payment');
+    const nc = await natsConnection();
+    jsm = await nc.jetstreamManager();
+    js = nc.jetstream();
+    await ensureStreams(jsm, topology, [StockReserved, PaymentCompleted]);
+    app = await startApp('payment-service', {
+      PAYMENT_DATABASE_URL: db.url,
+      NATS_URL: testNatsUrl(),
+      PASSO_TOPOLOGY_PREFIX: prefix,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    for (const stream of [topology.stream('inventory'), topology.stream('payments'), topology.deadLetters()]) {
+      await jsm?.streams.delete(stream.name).catch(() => undefined);
+    }
+  });
+
+  const customer = () => `cust-${randomBytes(4).toString('hex')}`;
+
+  async function wallet(id: string, balanceCents: number): Promise<void> {
+    expect((await http('PUT', `${app.url}/customers/${id}`, { balanceCents })).status).toBe(200);
+  }
+
+  async function balance(id: string): Promise<number> {
+    return (await http<CustomerView>('GET', `${app.url}/customers/${id}`)).body.balanceCents;
+  }
+
+  function stockReserved(
+    customerId: string,
+    amountCents: number,
+    payload: Partial<StockReserved> = {},
+  ): Envelope<StockReserved> {
+    const orderId = payload.orderId ?? randomUUID();
+    return {
+      ...{ id: randomUUID(), type: StockReserved.name, occurredAt: new Date().toISOString() },
+      ...{ correlationId: orderId, causationId: randomUUID(), traceparent: null },
+      payload: {
+        ...{ orderId, sagaMode: 'choreography', customerId, amountCents },
+        lines: [{ sku: 'sku-1', quantity: 1, priceCents: amountCents }],
+        ...payload,
+      },
+    };
+  }
+
+  /** Publishes as the inventory relay does; msgID defaults to the envelope id (one id end to end). */
+  async function publish(envelope: Envelope<StockReserved>, msgID = envelope.id) {
+    return js.publish(topology.subject(StockReserved), JSON.stringify(envelope), { msgID });
+  }
+
+  /** Until payment-service has acknowledged every StockReserved up to `seq`: handled and committed, or ignored. */
+  async function consumedUpTo(seq: number): Promise<void> {
+    await eventually(async () => {
+      const durable = topology.durable('payment-service', StockReserved);
+      const info = await jsm.consumers.info(topology.stream('inventory').name, durable);
+      return info.ack_floor.stream_seq >= seq;
+    });
+  }
+
+  async function payments(orderId: string): Promise<PaymentView[]> {
+    const response = await http<PaymentView[]>('GET', `${app.url}/payments?orderId=${orderId}`);
+    expect(response.status).toBe(200);
+    return response.body;
+  }
+
+  async function settledPayment(orderId: string): Promise<PaymentView> {
+    return eventually(async () => (await payments(orderId))[0]);
+  }
+
+  /** The payment events published to NATS for one order. */
+  async function emitted(orderId: string): Promise<StoredMessage<PaymentEvent>[]> {
+    const stream = topology.stream('payments').name;
+    const found = [
+      ...(await storedMessages<PaymentEvent>(stream, topology.subject(PaymentCompleted))),
+      ...(await storedMessages<PaymentEvent>(stream, topology.subject(PaymentFailed))),
+    ];
+    return found.filter((m) => m.envelope.payload.orderId === orderId);
+  }
+
+  /** The first payment event published for the order, once the relay has published it. */
+  async function emittedEvent(orderId: string): Promise<StoredMessage<PaymentEvent>> {
+    return eventually(async () => (await emitted(orderId))[0]);
+  }
+
+  /** What the service wrote to publish for an order (read from its outbox, published or not). */
+  async function outboxTypes(orderId: string): Promise<string[]> {
+    const rows = await db.query<{ type: string }>(`SELECT type FROM outbox_messages WHERE correlation_id = $1`, [
+      orderId,
+    ]);
+    return rows.map((row) => row.type);
+  }
+
+  /** Conservation (DESIGN.md, "Failure semantics" 3): balance + completed payments is the initial balance. */
+  async function expectMoneyConserved(customerId: string, initialCents: number): Promise<void> {
+    const [{ completed }] = await db.query<{ completed: number }>(
+      `SELECT COALESCE(SUM(amount_cents), 0)::int AS completed FROM payments
+       WHERE customer_id = $1 AND status = 'COMPLETED'`,
+      [customerId],
+    );
+    expect((await balance(customerId)) + completed).toBe(initialCents);
+  }
+
+  it('charges a wallet that covers the amount and emits PaymentCompleted', async () => {
+    const alice = customer();
+    await wallet(alice, 10_000);
+    const message = stockReserved(alice, 2_500);
+    await publish(message);
+
+    const payment = await settledPayment(message.payload.orderId);
+    expect(payment).toMatchObject({ customerId: alice, amountCents: 2_500, status: 'COMPLETED', reason: null });
+    expect(await balance(alice)).toBe(7_500);
+    const event = await emittedEvent(message.payload.orderId);
+    expect(event.envelope).toMatchObject({
+      type: 'PaymentCompleted',
+      correlationId: message.payload.orderId,
+      causationId: message.id,
+      payload: {
+        orderId: message.payload.orderId,
+        sagaMode: 'choreography',
+        paymentId: payment.id,
+        customerId: alice,
+        amountCents: 2_500,
+      },
+    });
+    expect(event.msgId).toBe(event.envelope.id);
+    expect(await outboxTypes(message.payload.orderId)).toEqual(['PaymentCompleted']);
+    await expectMoneyConserved(alice, 10_000);
+  });
+
+  it('charges a wallet holding exactly the amount down to zero', async () => {
+    const exact = customer();
+    await wallet(exact, 1_234);
+    const message = stockReserved(exact, 1_234);
+    await publish(message);
+    expect(await settledPayment(message.payload.orderId)).toMatchObject({ status: 'COMPLETED' });
+    expect(await balance(exact)).toBe(0);
+  });
+
+  it('records a FAILED attempt for insufficient funds, leaves the balance, emits PaymentFailed', async () => {
+    const bob = customer();
+    await wallet(bob, 1_000);
+    const message = stockReserved(bob, 1_001);
+    await publish(message);
+
+    const payment = await settledPayment(message.payload.orderId);
+    expect(payment).toMatchObject({
+      customerId: bob,
+      amountCents: 1_001,
+      status: 'FAILED',
+      reason: 'INSUFFICIENT_FUNDS',
+    });
+    expect(await balance(bob)).toBe(1_000);
+    expect((await emittedEvent(message.payload.orderId)).envelope).toMatchObject({
+      type: 'PaymentFailed',
+      causationId: message.id,
+      payload: {
+        ...{ orderId: message.payload.orderId, sagaMode: 'choreography', paymentId: payment.id },
+        ...{ customerId: bob, amountCents: 1_001, reason: 'INSUFFICIENT_FUNDS' },
+      },
+    });
+    expect(await outboxTypes(message.payload.orderId)).toEqual(['PaymentFailed']);
+  });
+
+  it('records a FAILED attempt for an unknown customer, creating no wallet', async () => {
+    const ghost = customer();
+    const message = stockReserved(ghost, 500);
+    await publish(message);
+
+    const payment = await settledPayment(message.payload.orderId);
+    expect(payment).toMatchObject({ customerId: ghost, status: 'FAILED', reason: 'UNKNOWN_CUSTOMER' });
+    expect((await emittedEvent(message.payload.orderId)).envelope).toMatchObject({
+      type: 'PaymentFailed',
+      payload: { paymentId: payment.id, customerId: ghost, amountCents: 500, reason: 'UNKNOWN_CUSTOMER' },
+    });
+    expect((await http('GET', `${app.url}/customers/${ghost}`)).status).toBe(404);
+  });
+
+  it('never oversells a wallet: 12 concurrent orders on a wallet that covers 5', async () => {
+    const carol = customer();
+    await wallet(carol, 5 * 700);
+    const messages = Array.from({ length: 12 }, () => stockReserved(carol, 700));
+    await Promise.all(messages.map((message) => publish(message)));
+
+    const settled = await Promise.all(messages.map((message) => settledPayment(message.payload.orderId)));
+    const statuses = settled.map((payment) => payment.status);
+    expect(statuses.filter((status) => status === 'COMPLETED')).toHaveLength(5);
+    expect(settled.filter((payment) => payment.reason === 'INSUFFICIENT_FUNDS')).toHaveLength(7);
+    expect(await balance(carol)).toBe(0);
+    await expectMoneyConserved(carol, 3_500);
+    const events = await Promise.all(messages.map((message) => emittedEvent(message.payload.orderId)));
+    expect(events.filter((event) => event.envelope.type === 'PaymentCompleted')).toHaveLength(5);
+    expect(events.filter((event) => event.envelope.type === 'PaymentFailed')).toHaveLength(7);
+  });
+
+  it('ignores a duplicate StockReserved with a new message id: no second charge, no second event', async () => {
+    const dave = customer();
+    await wallet(dave, 3_000);
+    const original = stockReserved(dave, 1_000);
+    await publish(original);
+    await settledPayment(original.payload.orderId);
+    await emittedEvent(original.payload.orderId);
+
+    const duplicate = { ...original, id: randomUUID() };
+    await consumedUpTo((await publish(duplicate)).seq);
+    expect(await payments(original.payload.orderId)).toHaveLength(1);
+    expect(await balance(dave)).toBe(2_000);
+    expect(await outboxTypes(original.payload.orderId)).toEqual(['PaymentCompleted']);
+    expect(await emitted(original.payload.orderId)).toHaveLength(1);
+    await expectMoneyConserved(dave, 3_000);
+  });
+
+  it('charges once when duplicates with new message ids arrive together', async () => {
+    const erin = customer();
+    await wallet(erin, 10_000);
+    const original = stockReserved(erin, 1_000);
+    const copies = [original, ...Array.from({ length: 5 }, () => ({ ...original, id: randomUUID() }))];
+    const acks = await Promise.all(copies.map((copy) => publish(copy)));
+    await consumedUpTo(Math.max(...acks.map((ack) => ack.seq)));
+
+    expect(await payments(original.payload.orderId)).toEqual([expect.objectContaining({ status: 'COMPLETED' })]);
+    expect(await balance(erin)).toBe(9_000);
+    expect(await outboxTypes(original.payload.orderId)).toEqual(['PaymentCompleted']);
+    await expectMoneyConserved(erin, 10_000);
+  });
+
+  it('keeps a failed attempt as the answer: a stale StockReserved after a top-up charges nothing', async () => {
+    const frank = customer();
+    await wallet(frank, 100);
+    const original = stockReserved(frank, 500);
+    await publish(original);
+    expect(await settledPayment(original.payload.orderId)).toMatchObject({ status: 'FAILED' });
+
+    await wallet(frank, 10_000);
+    await consumedUpTo((await publish({ ...original, id: randomUUID() })).seq);
+    expect(await payments(original.payload.orderId)).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+    expect(await balance(frank)).toBe(10_000);
+    expect(await outboxTypes(original.payload.orderId)).toEqual(['PaymentFailed']);
+  });
+
+  it('handles the same message once when it is delivered again', async () => {
+    const gina = customer();
+    await wallet(gina, 5_000);
+    const message = stockReserved(gina, 1_500);
+    await publish(message);
+    await settledPayment(message.payload.orderId);
+
+    // Within the duplicate window the broker itself drops a re-publish with the same Nats-Msg-Id...
+    expect((await publish(message)).duplicate).toBe(true);
+    // ...and past it (or replayed from the dead letters, under a new Nats-Msg-Id) the inbox does.
+    await consumedUpTo((await publish(message, randomUUID())).seq);
+    expect(await payments(message.payload.orderId)).toHaveLength(1);
+    expect(await balance(gina)).toBe(3_500);
+    expect(await outboxTypes(message.payload.orderId)).toEqual(['PaymentCompleted']);
+    const inbox = await db.query(`SELECT 1 FROM inbox_messages WHERE message_id = $1`, [message.id]);
+    expect(inbox).toHaveLength(1);
+  });
+
+  it('ignores StockReserved of an orchestrated order (the orchestrator commands that charge)', async () => {
+    const hank = customer();
+    await wallet(hank, 5_000);
+    const message = stockReserved(hank, 1_000, { sagaMode: 'orchestration' });
+    await consumedUpTo((await publish(message)).seq);
+
+    expect(await payments(message.payload.orderId)).toEqual([]);
+    expect(await balance(hank)).toBe(5_000);
+    expect(await outboxTypes(message.payload.orderId)).toEqual([]);
+  });
+});
