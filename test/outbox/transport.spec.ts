@@ -5,6 +5,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { OrderPlaced, type Envelope } from '@passo/contracts';
 import {
   DeadLetterNotFoundError,
+  ensureStreams,
   type JetStreamContext,
   JetStreamTransport,
   OnMessage,
@@ -252,6 +253,16 @@ describe('JetStreamTransport', () => {
     await expect(getDeadLetter(jsm, t.topology, letter.seq)).rejects.toBeInstanceOf(DeadLetterNotFoundError);
     expect(await listDeadLetters(jsm, t.topology)).toEqual([]);
     await t.settled();
+  });
+
+  it('lists no dead letters on a fresh, empty dead-letter stream', async () => {
+    const topology = new Topology({ prefix: `t${randomUUID().slice(0, 8)}` });
+    await ensureStreams(jsm, topology, [], { deadLetters: true });
+    try {
+      expect(await listDeadLetters(jsm, topology)).toEqual([]);
+    } finally {
+      await jsm.streams.delete(topology.deadLetters().name);
+    }
   });
 
   it('runs at most `concurrency` handlers at once', async () => {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { appEntry, type AppInfo } from '../../scripts/lib/apps';
@@ -32,7 +33,14 @@ export async function spawnApp(name: AppInfo['name'], env: Record<string, string
   const child = spawn(process.execPath, [appEntry(name)], {
     // Not the project root: a developer's .env (from `npm run infra`) must not leak into tests.
     cwd: tmpdir(),
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      // Its own streams and consumer groups: never a developer's running system's (or another test's).
+      PASSO_TOPOLOGY_PREFIX: `t${randomUUID().slice(0, 8)}`,
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

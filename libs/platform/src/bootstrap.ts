@@ -42,6 +42,7 @@ function connectMessaging(
     consumer: service,
     contracts,
     topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
+    ackWaitMs: config.getOrThrow<number>('MESSAGING_ACK_WAIT_MS'),
     logger: app.get(Logger),
   });
   app.connectMicroservice({ strategy }, { inheritAppConfig: true });

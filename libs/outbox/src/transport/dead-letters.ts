@@ -43,9 +43,10 @@ export async function listDeadLetters(
     throw error;
   });
   const found: DeadLetter[] = [];
-  if (!info) return found;
+  // An empty stream reports sequence 0, which the server refuses to look up.
+  if (!info || info.state.messages === 0) return found;
   // Walking back by sequence skips replayed (deleted) ones; fine at the sizes a DLQ should have.
-  for (let seq = info.state.last_seq; seq >= info.state.first_seq && found.length < limit; seq--) {
+  for (let seq = info.state.last_seq; seq >= Math.max(1, info.state.first_seq) && found.length < limit; seq--) {
     const stored = await jsm.streams.getMessage(stream, { seq }).catch((error: unknown) => {
       if (isNotFound(error)) return null;
       throw error;

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode } from '@passo/contracts';
+import { startApp, type AppProcess } from '../support/app-process';
+import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { eventually } from '../support/eventually';
+import { http } from '../support/http';
+
+type ServiceApp = 'order-service' | 'inventory-service' | 'payment-service';
+const databases = { 'order-service': 'order', 'inventory-service': 'inventory', 'payment-service': 'payment' } as const;
+const urlVars = {
+  'order-service': 'ORDER_DATABASE_URL',
+  'inventory-service': 'INVENTORY_DATABASE_URL',
+  'payment-service': 'PAYMENT_DATABASE_URL',
+} as const;
+
+/** The three saga services as real processes, on their own databases and stream prefix. */
+export class TestSystem {
+  readonly prefix = `t${randomUUID().slice(0, 8)}`;
+  readonly apps = {} as Record<ServiceApp, AppProcess>;
+  readonly dbs = {} as Record<ServiceApp, TestDatabase>;
+
+  async start(): Promise<this> {
+    for (const app of Object.keys(databases) as ServiceApp[]) this.dbs[app] = await testDatabase(databases[app]);
+    await Promise.all((Object.keys(databases) as ServiceApp[]).map((app) => this.boot(app)));
+    return this;
+  }
+
+  async boot(app: ServiceApp): Promise<void> {
+    this.apps[app] = await startApp(app, {
+      [urlVars[app]]: this.dbs[app].url,
+      NATS_URL: testNatsUrl(),
+      PASSO_TOPOLOGY_PREFIX: this.prefix,
+      // A killed service's unacknowledged messages come back after this: short, so tests stay quick.
+      MESSAGING_ACK_WAIT_MS: '5000',
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(Object.values(this.apps).map((app) => app.stop()));
+    await Promise.all(Object.values(this.dbs).map((db) => db.drop()));
+  }
+
+  url = (app: ServiceApp) => this.apps[app].url;
+
+  async product(sku: string, priceCents: number, available: number): Promise<void> {
+    expect(
+      (await http('PUT', `${this.url('inventory-service')}/products/${sku}`, { priceCents, available })).status,
+    ).toBe(200);
+  }
+
+  async wallet(id: string, balanceCents: number): Promise<void> {
+    expect((await http('PUT', `${this.url('payment-service')}/customers/${id}`, { balanceCents })).status).toBe(200);
+  }
+
+  async place(customerId: string, items: { sku: string; quantity: number }[], sagaMode: SagaMode, key?: string) {
+    const headers: Record<string, string> = key ? { 'Idempotency-Key': key } : {};
+    const response = await http<OrderView>(
+      'POST',
+      `${this.url('order-service')}/orders`,
+      { customerId, items, sagaMode },
+      headers,
+    );
+    expect([200, 201]).toContain(response.status);
+    return response.body;
+  }
+
+  order = async (id: string) => (await http<OrderView>('GET', `${this.url('order-service')}/orders/${id}`)).body;
+  stock = async (sku: string) =>
+    (await http<ProductView>('GET', `${this.url('inventory-service')}/products/${sku}`)).body;
+  balance = async (id: string) =>
+    (await http<CustomerView>('GET', `${this.url('payment-service')}/customers/${id}`)).body.balanceCents;
+  payments = async (orderId: string) =>
+    (await http<PaymentView[]>('GET', `${this.url('payment-service')}/payments?orderId=${orderId}`)).body;
+
+  /** Waits until every order left PENDING and returns them. */
+  async settled(ids: string[], timeoutMs = 30_000): Promise<OrderView[]> {
+    const orders = await eventually(async () => {
+      const current = await Promise.all(ids.map((id) => this.order(id)));
+      return current.every((o) => o.status !== 'PENDING') ? current : undefined;
+    }, timeoutMs);
+    return orders as OrderView[];
+  }
+
+  /**
+   * DESIGN.md "Failure semantics" 1–4, checked from the databases once all sagas settled:
+   * every order settled; no reservation left for a settled order; stock and money conserved;
+   * at most one completed payment per order and only for confirmed orders.
+   */
+  async checkInvariants(stockTotals: Record<string, number>, initialBalances: Record<string, number>): Promise<void> {
+    const pending = await this.dbs['order-service'].query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`,
+    );
+    expect(pending[0].n).toBe(0);
+    for (const [sku, total] of Object.entries(stockTotals)) {
+      const { available, reserved, sold } = await this.stock(sku);
+      expect({ sku, reserved, total: available + reserved + sold }).toEqual({ sku, reserved: 0, total });
+      const soldToOrders = await this.dbs['inventory-service'].query<{ q: number }>(
+        `SELECT coalesce(sum(l.quantity), 0)::int AS q FROM reservation_lines l JOIN reservations r USING (order_id)
+          WHERE r.status = 'SOLD' AND l.sku = $1`,
+        [sku],
+      );
+      expect(soldToOrders[0].q).toBe(sold);
+    }
+    const orders = await this.dbs['order-service'].query<{ id: string; status: string }>(
+      'SELECT id, status FROM orders',
+    );
+    const completed = await this.dbs['payment-service'].query<{
+      order_id: string;
+      customer_id: string;
+      amount_cents: number;
+    }>(`SELECT order_id, customer_id, amount_cents FROM payments WHERE status = 'COMPLETED'`);
+    const confirmed = new Set(orders.filter((o) => o.status === 'CONFIRMED').map((o) => o.id));
+    expect(completed.every((p) => confirmed.has(p.order_id))).toBe(true);
+    expect(new Set(completed.map((p) => p.order_id)).size).toBe(completed.length);
+    for (const [customer, initial] of Object.entries(initialBalances)) {
+      const paid = completed.filter((p) => p.customer_id === customer).reduce((sum, p) => sum + p.amount_cents, 0);
+      expect({ customer, money: (await this.balance(customer)) + paid }).toEqual({ customer, money: initial });
+    }
+    const reservedForCancelled = await this.dbs['inventory-service'].query<{ order_id: string }>(
+      `SELECT order_id::text FROM reservations WHERE status = 'RESERVED'`,
+    );
+    expect(reservedForCancelled).toEqual([]);
+  }
+}
