@@ -1,6 +1,7 @@
 import { APPS } from '../../scripts/lib/apps';
 import { freePort, spawnApp, startApp } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 
 const serviceOf = {
@@ -50,6 +51,21 @@ describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
     }
     expect(app.output()).toContain('received SIGTERM');
     expect(app.output()).toMatch(/stopped cleanly in \d+ ms/);
+  });
+});
+
+describe.each(APPS)('$name stopped during start-up', ({ name, databaseUrlVar }) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await testDatabase(serviceOf[databaseUrlVar]);
+  });
+  afterAll(() => db?.drop());
+
+  it('exits 0 when SIGTERM arrives while its message consumers are still starting', async () => {
+    const app = await spawnApp(name, { [databaseUrlVar]: db.url, NATS_URL: testNatsUrl() });
+    // Signal the moment HTTP answers: the consumers are then still connecting and provisioning.
+    await eventually(async () => (await fetch(`${app.url}/health`).catch(() => undefined)) !== undefined, 20_000, 5);
+    expect(await app.stop('SIGTERM')).toBe(0);
   });
 });
 

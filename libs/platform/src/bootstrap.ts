@@ -76,7 +76,10 @@ export async function bootstrap({ service, env, module, consumes = [] }: Bootstr
     await app.listen(port, '0.0.0.0');
     app.get(Logger).log(`${service} listening on :${port}`);
     // After HTTP: consuming waits for NATS, and an app must answer /health (503) while NATS is down.
+    let stopping = false;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => (stopping = true));
     app.startAllMicroservices().catch((error: Error) => {
+      if (stopping) return; // a stop during start-up interrupts the consumers' start: not a failure
       app.get(Logger).error(`messaging failed to start: ${error.message}`);
       process.exit(1);
     });
