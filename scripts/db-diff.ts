@@ -6,7 +6,7 @@
  * service's own <SERVICE>_DATABASE_URL (only its server is used; that database is not touched),
  * or else the embedded PostgreSQL (started for the run when it is not running).
  */
-import { ensureInfra, type DatabaseUrlVar } from './lib/infra';
+import { ensureInfra } from './lib/infra';
 import { createMigration, MigrationError, MigrationsFolderError, resolveService, SERVICES } from './lib/migrator';
 import { lastEnginePanic } from './lib/schema-engine';
 
@@ -29,7 +29,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const infra = await ensureInfra(log, { nats: false });
   try {
     return await createMigration(spec, nameParts.join(' '), {
-      scratchUrl: infra.urls[spec.urlEnv as DatabaseUrlVar],
+      scratchUrl: infra.urls[spec.urlEnv],
       log,
     });
   } finally {

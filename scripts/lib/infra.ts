@@ -2,16 +2,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { embeddedNatsUrl, ensureNats, stopNats } from './nats';
 import { ROOT } from './paths';
+import { SERVICES, type DatabaseUrlVar } from './services';
 import { embeddedPgUrl, ensurePostgres, stopPostgres, type RunningServer } from './postgres';
 
-/** Each service's database and its URL variable (DESIGN.md, "Services, ports, databases"). */
-export const DATABASES = {
-  ORDER_DATABASE_URL: 'passo_order',
-  INVENTORY_DATABASE_URL: 'passo_inventory',
-  PAYMENT_DATABASE_URL: 'passo_payment',
-  ORCHESTRATOR_DATABASE_URL: 'passo_orchestrator',
-} as const;
-export type DatabaseUrlVar = keyof typeof DATABASES;
+/** Each service's URL variable and its database, from the migrator's table of services. */
+export const DATABASES = Object.fromEntries(SERVICES.map((spec) => [spec.urlEnv, spec.database])) as Record<
+  DatabaseUrlVar,
+  string
+>;
+export type { DatabaseUrlVar };
 export type InfraUrls = Record<DatabaseUrlVar, string> & { NATS_URL: string };
 
 export interface Infra {

@@ -1,17 +1,19 @@
 // The four services' databases and schema folders, and the migrator's error type.
-import { resolve } from 'node:path';
+export { ROOT as PROJECT_ROOT } from './paths';
 
 export type ServiceName = 'order' | 'inventory' | 'payment' | 'orchestrator';
 
 export interface ServiceSpec {
   name: ServiceName;
   database: string;
-  urlEnv: string;
+  urlEnv: DatabaseUrlVar;
   /** Schema folder, relative to the project root. */
   dir: string;
 }
 
-export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+/** DESIGN.md, "Services, ports, databases": each service's URL variable. */
+export type DatabaseUrlVar =
+  'ORDER_DATABASE_URL' | 'INVENTORY_DATABASE_URL' | 'PAYMENT_DATABASE_URL' | 'ORCHESTRATOR_DATABASE_URL';
 
 export const SERVICES: readonly ServiceSpec[] = [
   { name: 'order', database: 'passo_order', urlEnv: 'ORDER_DATABASE_URL', dir: 'prisma/order' },
