@@ -55,7 +55,8 @@ export type SagaCommand =
   | { type: 'ChargePayment'; orderId: string; customerId: string; amountCents: number }
   | { type: 'RefundPayment'; orderId: string; paymentId: string }
   | { type: 'ConfirmOrder'; orderId: string; totalCents: number }
-  | { type: 'CancelOrder'; orderId: string; reason: CancellationReason };
+  | { type: 'CancelOrder'; orderId: string; reason: CancellationReason }
+  | { type: 'SellStock'; orderId: string };
 export type SagaCommandType = SagaCommand['type'];
 
 export interface SagaStep {
@@ -110,6 +111,9 @@ export const ORDER_SAGA: readonly SagaStep[] = [
     pivot: true,
   },
 ];
+
+/** After the last step succeeded: the reservation is sold (a fact nobody waits on, so no reply). */
+export const onConfirmed = (s: SagaState): SagaCommand[] => [{ type: 'SellStock', orderId: s.orderId }];
 
 /** Every failure (a step's failure reply or the deadline) ends here, after the owed compensations. */
 export const cancelOrder = (s: SagaState, reason: CancellationReason): SagaCommand => ({

@@ -33,7 +33,8 @@ describe('order saga transition', () => {
     expect(r.state).toMatchObject({ status: 'CONFIRMING', paymentId: 'p-1', paymentCompleted: true });
     expect(r.commands).toEqual([{ type: 'ConfirmOrder', orderId: 'o-1', totalCents: 1500 }]);
     r = transition(r.state, M.OrderConfirmed);
-    expect(r).toMatchObject({ state: { status: 'CONFIRMED', cancelReason: null }, commands: [] });
+    expect(r.state).toMatchObject({ status: 'CONFIRMED', cancelReason: null });
+    expect(r.commands).toEqual([{ type: 'SellStock', orderId: 'o-1' }]);
   });
 
   it.each(['OUT_OF_STOCK', 'UNKNOWN_SKU'] as const)('stock fails (%s): cancel, nothing to release', (reason) => {
@@ -106,7 +107,7 @@ const ALLOWED: Record<SagaState['status'], SagaCommandType[]> = {
   RESERVING: ['ReserveStock'],
   CHARGING: ['ChargePayment'],
   CONFIRMING: ['ConfirmOrder'],
-  CONFIRMED: [],
+  CONFIRMED: ['SellStock'],
   CANCELLED: ['ReleaseStock', 'RefundPayment', 'CancelOrder'],
 };
 
@@ -149,7 +150,17 @@ describe('every run of up to 5 messages keeps the invariants', () => {
         check(n('ConfirmOrder') === 0, 'cancelled after ConfirmOrder');
       }
       check(state.status !== 'CONFIRMED' || n('CancelOrder') + n('RefundPayment') === 0, 'confirmed yet undone');
-      for (const t of ['ReserveStock', 'ChargePayment', 'RefundPayment', 'ReleaseStock', 'CancelOrder'] as const) {
+      check(state.status !== 'CONFIRMED' || n('SellStock') === 1, 'confirmed with stock left reserved');
+      check(n('SellStock') === 0 || n('ReleaseStock') === 0, 'stock both sold and released');
+      const sagaCommands = [
+        'ReserveStock',
+        'ChargePayment',
+        'RefundPayment',
+        'ReleaseStock',
+        'CancelOrder',
+        'SellStock',
+      ];
+      for (const t of sagaCommands as SagaCommandType[]) {
         check(n(t) <= 1, `${t} sent twice`);
       }
       if (depth === 0) return;

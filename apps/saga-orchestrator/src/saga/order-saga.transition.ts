@@ -2,6 +2,7 @@ import type { CancellationReason } from '@passo/contracts';
 import {
   ORDER_SAGA,
   cancelOrder,
+  onConfirmed,
   type SagaCommand,
   type SagaMessage,
   type SagaState,
@@ -54,10 +55,12 @@ export function transition(state: SagaState, message: SagaMessage): SagaTransiti
     const next = ORDER_SAGA[index + 1];
     const recorded = record(state, message);
     if (next) return advance(recorded, next, message.type);
+    const confirmed: SagaState = { ...recorded, status: 'CONFIRMED' };
+    const commands = onConfirmed(confirmed);
     return {
-      state: { ...recorded, status: 'CONFIRMED' },
-      commands: [],
-      log: `${state.status} --${message.type}--> CONFIRMED`,
+      state: confirmed,
+      commands,
+      log: `${state.status} --${message.type}--> CONFIRMED${commands.map((c) => ` +${c.type}`).join('')}`,
     };
   }
   if (step.onFailure.includes(message.type) && 'reason' in message) return fail(state, message.reason, message);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CentsSchema, ExternalIdSchema } from '../http/common';
-import { defineEvent } from './contract';
-import { SagaMessageBase } from './orders';
+import { defineCommand, defineEvent } from './contract';
+import { OrchestratedCommandBase, OrderItemSchema, SagaMessageBase } from './orders';
 
 export const ReservedLineSchema = z.object({
   sku: ExternalIdSchema,
@@ -36,3 +36,23 @@ export const StockReleased = defineEvent(
   SagaMessageBase.extend({ lines: z.array(ReservedLineSchema) }),
 );
 export type StockReleased = z.infer<typeof StockReleased.schema>;
+
+/** Orchestration: reserve every line or none (answered by StockReserved | StockReservationFailed). */
+export const ReserveStock = defineCommand(
+  'ReserveStock',
+  'inventory.command.reserve-stock.v1',
+  OrchestratedCommandBase.extend({ customerId: ExternalIdSchema, items: z.array(OrderItemSchema).min(1) }),
+);
+export type ReserveStock = z.infer<typeof ReserveStock.schema>;
+
+/** Orchestration, compensation of ReserveStock (answered by StockReleased when there was stock to give back). */
+export const ReleaseStock = defineCommand(
+  'ReleaseStock',
+  'inventory.command.release-stock.v1',
+  OrchestratedCommandBase,
+);
+export type ReleaseStock = z.infer<typeof ReleaseStock.schema>;
+
+/** Orchestration: the order is confirmed, its reserved stock becomes sold (no reply: nobody waits on it). */
+export const SellStock = defineCommand('SellStock', 'inventory.command.sell-stock.v1', OrchestratedCommandBase);
+export type SellStock = z.infer<typeof SellStock.schema>;
