@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CentsSchema, ExternalIdSchema } from '../http/common';
 import { defineCommand, defineEvent } from './contract';
-import { OrchestratedCommandBase, OrderItemSchema, SagaMessageBase } from './orders';
+import { OrchestratedCommandBase, SagaItemSchema, SagaMessageBase } from './orders';
 
 export const ReservedLineSchema = z.object({
   sku: ExternalIdSchema,
@@ -41,7 +41,7 @@ export type StockReleased = z.infer<typeof StockReleased.schema>;
 export const ReserveStock = defineCommand(
   'ReserveStock',
   'inventory.command.reserve-stock.v1',
-  OrchestratedCommandBase.extend({ customerId: ExternalIdSchema, items: z.array(OrderItemSchema).min(1) }),
+  OrchestratedCommandBase.extend({ customerId: ExternalIdSchema, items: z.array(SagaItemSchema).min(1) }),
 );
 export type ReserveStock = z.infer<typeof ReserveStock.schema>;
 

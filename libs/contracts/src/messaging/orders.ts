@@ -11,14 +11,14 @@ export const SagaMessageBase = z.object({ orderId: z.uuid(), sagaMode: SagaModeS
  */
 export const OrchestratedCommandBase = z.object({ orderId: z.uuid(), sagaMode: z.literal('orchestration') });
 
-export const OrderItemSchema = z.object({ sku: ExternalIdSchema, quantity: z.number().int().min(1) });
+export const SagaItemSchema = z.object({ sku: ExternalIdSchema, quantity: z.number().int().min(1) });
 
 export const OrderPlaced = defineEvent(
   'OrderPlaced',
   'orders.event.order-placed.v1',
   SagaMessageBase.extend({
     customerId: ExternalIdSchema,
-    items: z.array(OrderItemSchema).min(1),
+    items: z.array(SagaItemSchema).min(1),
   }),
 );
 export type OrderPlaced = z.infer<typeof OrderPlaced.schema>;
