@@ -24,14 +24,26 @@ export interface StoredMessage<P> {
 
 /** The messages stored in a stream for one subject, in stream order (read without a consumer). */
 export async function storedMessages<P>(stream: string, subject: string): Promise<StoredMessage<P>[]> {
+  return (await streamMessages<P>(stream)).filter((m) => m.subject === subject);
+}
+
+/** Every message stored in a stream, with its subject, in stream order. */
+export async function streamMessages<P>(stream: string): Promise<(StoredMessage<P> & { subject: string })[]> {
   const jsm = await (await natsConnection()).jetstreamManager();
   const info = await jsm.streams.info(stream).catch(() => undefined);
   if (!info) return [];
-  const found: StoredMessage<P>[] = [];
+  const found: (StoredMessage<P> & { subject: string })[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && seq > 0; seq++) {
     const message = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-    if (!message || message.subject !== subject) continue;
-    found.push({ envelope: message.json<Envelope<P>>(), msgId: message.header?.get('Nats-Msg-Id'), seq });
+    if (!message) continue;
+    // Tests also store garbage on purpose: keep it as text rather than fail the read.
+    let envelope: Envelope<P>;
+    try {
+      envelope = message.json<Envelope<P>>();
+    } catch {
+      envelope = message.string() as unknown as Envelope<P>;
+    }
+    found.push({ envelope, msgId: message.header?.get('Nats-Msg-Id'), seq, subject: message.subject });
   }
   return found;
 }

@@ -1,0 +1,103 @@
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { InboxService, OutboxService } from '@passo/outbox';
+import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
+import { ACTIVE_STATUSES } from '../saga/order-saga.definition';
+import { emptySaga, transition, type SagaMessage, type SagaState } from '../saga/order-saga.transition';
+import { outgoing } from './saga-contracts';
+import { SagaMetrics } from './saga-metrics';
+import { SagasRepository, type SavedSaga, VersionConflict } from './sagas.repository';
+
+export const CONSUMER = 'saga-orchestrator';
+const MAX_ATTEMPTS = 8;
+
+/** The message a step runs for: its id is the inbox key and the causation id of the commands. */
+export interface Cause {
+  id: string;
+  subject: string;
+  traceparent: string | null;
+}
+
+/** One message applied to one order's saga; `cause` is null for the orchestrator's own deadline. */
+export class AdvanceSaga {
+  constructor(
+    readonly orderId: string,
+    readonly message: SagaMessage,
+    readonly cause: Cause | null,
+  ) {}
+}
+
+const isActive = (state: SagaState) => (ACTIVE_STATUSES as readonly string[]).includes(state.status);
+
+/**
+ * Load → transition → save (over the version read) → log → commands to the outbox, in one
+ * transaction with the inbox record. Concurrent replies for one saga conflict on the version; the
+ * loser rolls back whole (inbox record included) and decides again on the fresh state.
+ */
+@CommandHandler(AdvanceSaga)
+export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
+  private readonly logger = new Logger('Saga');
+  private readonly deadlineMs: number;
+
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly inbox: InboxService,
+    private readonly outbox: OutboxService,
+    private readonly sagas: SagasRepository,
+    private readonly metrics: SagaMetrics,
+    config: ConfigService,
+  ) {
+    this.deadlineMs = config.getOrThrow<number>('SAGA_DEADLINE_MS');
+  }
+
+  async execute(command: AdvanceSaga): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { cause } = command;
+        const apply = (tx: Prisma.TransactionClient) => this.apply(tx, command);
+        await (cause ? this.inbox.handle(this.db, CONSUMER, cause, apply) : this.db.$transaction(apply));
+        return;
+      } catch (error) {
+        if (!(error instanceof VersionConflict) || attempt === MAX_ATTEMPTS) throw error;
+        this.metrics.conflicts.inc();
+        await sleep(randomInt(1, 10 * attempt));
+      }
+    }
+  }
+
+  private async apply(tx: Prisma.TransactionClient, { orderId, message, cause }: AdvanceSaga): Promise<void> {
+    const saved = await this.sagas.load(tx, orderId);
+    if (!saved && message.type !== 'Start') {
+      this.logger.warn(`${message.type} for order ${orderId}, which has no saga: ignored`);
+      return;
+    }
+    // Another replica's sweep, or a reply, settled or re-armed it since this deadline was read.
+    if (message.type === 'DeadlinePassed' && !(saved && isActive(saved.state) && saved.deadline <= new Date())) return;
+    const before = saved?.state ?? emptySaga(orderId);
+    const { state, commands, log } = transition(before, message);
+    if (state !== before || commands.length > 0) await this.save(tx, saved, state, message);
+    await this.sagas.appendStep(tx, orderId, {
+      name: message.type,
+      status: state.status,
+      detail: { transition: log, commands: commands.map((c) => c.type) },
+    });
+    const meta = { correlationId: orderId, causationId: cause?.id ?? null, traceparent: cause?.traceparent ?? null };
+    for (const command of commands) {
+      const { contract, payload } = outgoing(command);
+      await this.outbox.add(tx, contract, payload, meta);
+    }
+    this.metrics.transitions.inc({ message: message.type, state: state.status });
+    this.logger.log(`order ${orderId}: ${log}`);
+  }
+
+  private async save(tx: Prisma.TransactionClient, saved: SavedSaga | null, state: SagaState, message: SagaMessage) {
+    const fresh = new Date(Date.now() + this.deadlineMs);
+    if (!saved) return this.sagas.create(tx, state, fresh);
+    // A retried pivot step gets a new deadline; otherwise the saga keeps the one it started with.
+    const deadline = message.type === 'DeadlinePassed' && isActive(state) ? fresh : saved.deadline;
+    return this.sagas.update(tx, saved.version, state, deadline);
+  }
+}

@@ -1,0 +1,84 @@
+import { Controller } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { Payload } from '@nestjs/microservices';
+import {
+  OrderCancelled,
+  OrderConfirmed,
+  OrderPlaced,
+  PaymentCompleted,
+  PaymentFailed,
+  PaymentRefunded,
+  StockReleased,
+  StockReservationFailed,
+  StockReserved,
+  type Envelope,
+  type MessageContract,
+  type SagaMode,
+} from '@passo/contracts';
+import { OnMessage } from '@passo/outbox';
+import type { SagaMessage } from '../saga/order-saga.transition';
+import { AdvanceSaga } from './advance-saga.handler';
+
+type SagaEvent = Envelope<{ orderId: string; sagaMode: SagaMode }>;
+
+/** Events in, saga messages out: the only place that knows both vocabularies. */
+@Controller()
+export class SagasConsumer {
+  constructor(private readonly commands: CommandBus) {}
+
+  @OnMessage(OrderPlaced)
+  onOrderPlaced(@Payload() m: Envelope<OrderPlaced>) {
+    const { orderId, customerId, items } = m.payload;
+    return this.advance(m, OrderPlaced, { type: 'Start', orderId, customerId, items });
+  }
+
+  @OnMessage(StockReserved)
+  onStockReserved(@Payload() m: Envelope<StockReserved>) {
+    const { amountCents, lines } = m.payload;
+    return this.advance(m, StockReserved, { type: 'StockReserved', amountCents, lines });
+  }
+
+  @OnMessage(StockReservationFailed)
+  onStockReservationFailed(@Payload() m: Envelope<StockReservationFailed>) {
+    const { reason, sku } = m.payload;
+    return this.advance(m, StockReservationFailed, { type: 'StockReservationFailed', reason, sku });
+  }
+
+  @OnMessage(StockReleased)
+  onStockReleased(@Payload() m: Envelope<StockReleased>) {
+    return this.advance(m, StockReleased, { type: 'StockReleased' });
+  }
+
+  @OnMessage(PaymentCompleted)
+  onPaymentCompleted(@Payload() m: Envelope<PaymentCompleted>) {
+    const { paymentId, amountCents } = m.payload;
+    return this.advance(m, PaymentCompleted, { type: 'PaymentCompleted', paymentId, amountCents });
+  }
+
+  @OnMessage(PaymentFailed)
+  onPaymentFailed(@Payload() m: Envelope<PaymentFailed>) {
+    return this.advance(m, PaymentFailed, { type: 'PaymentFailed', reason: m.payload.reason });
+  }
+
+  @OnMessage(PaymentRefunded)
+  onPaymentRefunded(@Payload() m: Envelope<PaymentRefunded>) {
+    return this.advance(m, PaymentRefunded, { type: 'PaymentRefunded' });
+  }
+
+  @OnMessage(OrderConfirmed)
+  onOrderConfirmed(@Payload() m: Envelope<OrderConfirmed>) {
+    return this.advance(m, OrderConfirmed, { type: 'OrderConfirmed' });
+  }
+
+  @OnMessage(OrderCancelled)
+  onOrderCancelled(@Payload() m: Envelope<OrderCancelled>) {
+    return this.advance(m, OrderCancelled, { type: 'OrderCancelled' });
+  }
+
+  private async advance(event: SagaEvent, contract: MessageContract, message: SagaMessage): Promise<void> {
+    // Choreographed orders have no saga instance: their participants react to each other's events.
+    if (event.payload.sagaMode !== 'orchestration') return;
+    const cause = { id: event.id, subject: contract.subject, traceparent: event.traceparent };
+    await this.commands.execute(new AdvanceSaga(event.payload.orderId, message, cause));
+  }
+}

@@ -1,0 +1,245 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  OrderConfirmed,
+  OrderPlaced,
+  PaymentCompleted,
+  PaymentFailed,
+  StockReservationFailed,
+  StockReserved,
+  type Envelope,
+  type MessageContract,
+  type SagaView,
+} from '@passo/contracts';
+import { ensureStreams, Topology } from '@passo/outbox';
+import { startApp, type AppProcess } from '../support/app-process';
+import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { eventually } from '../support/eventually';
+import { http } from '../support/http';
+import { natsConnection, streamMessages } from '../support/nats';
+
+interface SentCommand {
+  type: string;
+  causationId: string | null;
+  payload: Record<string, unknown>;
+}
+
+/** The orchestrator alone: events are published by the test, its commands read back from the streams. */
+function orchestratorUnderTest(env: Record<string, string> = {}) {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const topology = new Topology({ prefix });
+  const contexts = ['orders', 'inventory', 'payments'];
+  const system = { prefix, topology, db: undefined as unknown as TestDatabase, apps: [] as AppProcess[] };
+
+  const boot = async () => {
+    const app = await startApp('saga-orchestrator', {
+      ORCHESTRATOR_DATABASE_URL: system.db.url,
+      NATS_URL: testNatsUrl(),
+      PASSO_TOPOLOGY_PREFIX: prefix,
+      ...env,
+    });
+    system.apps.push(app);
+    return app;
+  };
+
+  beforeAll(async () => {
+    system.db = await testDatabase('orchestrator');
+    const jsm = await (await natsConnection()).jetstreamManager();
+    await ensureStreams(jsm, topology, [OrderPlaced, StockReserved, PaymentCompleted]);
+    await boot();
+  });
+  afterAll(async () => {
+    await Promise.all(system.apps.map((app) => app.stop()));
+    await system.db?.drop();
+    const jsm = await (await natsConnection()).jetstreamManager();
+    for (const context of [...contexts, 'dlq']) {
+      const stream = context === 'dlq' ? topology.deadLetters() : topology.stream(context);
+      await jsm.streams.delete(stream.name).catch(() => undefined);
+    }
+  });
+
+  const publish = async <P extends { orderId: string }>(contract: MessageContract<P>, payload: P) => {
+    const envelope: Envelope<P> = {
+      ...{ id: randomUUID(), type: contract.name, occurredAt: new Date().toISOString() },
+      ...{ correlationId: payload.orderId, causationId: null, traceparent: null },
+      payload,
+    };
+    const js = (await natsConnection()).jetstream();
+    await js.publish(topology.subject(contract), JSON.stringify(envelope), { msgID: envelope.id });
+    return envelope;
+  };
+
+  /** Every command the orchestrator published for the order, in stream order per context. */
+  const commands = async (orderId: string): Promise<SentCommand[]> => {
+    const all = await Promise.all(contexts.map((c) => streamMessages<{ orderId: string }>(topology.stream(c).name)));
+    return all
+      .flat()
+      .filter((m) => m.subject.includes('.command.') && m.envelope.payload.orderId === orderId)
+      .map(({ envelope: { type, causationId, payload } }) => ({ type, causationId, payload }));
+  };
+  const types = async (orderId: string) => (await commands(orderId)).map((c) => c.type).sort();
+  const saga = async (orderId: string) => http<SagaView>('GET', `${system.apps[0].url}/sagas/${orderId}`);
+  const untilCommands = (orderId: string, expected: string[]) =>
+    eventually(async () => JSON.stringify(await types(orderId)) === JSON.stringify([...expected].sort()));
+
+  return { system, boot, publish, commands, types, saga, untilCommands };
+}
+
+const placed = (orderId: string, sagaMode: 'orchestration' | 'choreography' = 'orchestration') => ({
+  orderId,
+  sagaMode,
+  customerId: 'alice',
+  items: [{ sku: 'BOOK', quantity: 2 }],
+});
+const reserved = (orderId: string) => ({
+  ...{ orderId, sagaMode: 'orchestration' as const, customerId: 'alice', amountCents: 3_000 },
+  lines: [{ sku: 'BOOK', quantity: 2, priceCents: 1_500 }],
+});
+const paid = (orderId: string, paymentId = randomUUID()) => ({
+  ...{ orderId, sagaMode: 'orchestration' as const, paymentId, customerId: 'alice', amountCents: 3_000 },
+});
+
+describe('saga-orchestrator: driving orchestrated sagas by commands', () => {
+  const t = orchestratorUnderTest();
+
+  it('drives the happy path: ReserveStock → ChargePayment → ConfirmOrder → SellStock, each caused by the reply', async () => {
+    const orderId = randomUUID();
+    const order = await t.publish(OrderPlaced, placed(orderId));
+    await t.untilCommands(orderId, ['ReserveStock']);
+    const stock = await t.publish(StockReserved, reserved(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment']);
+    const payment = await t.publish(PaymentCompleted, paid(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ConfirmOrder']);
+    const confirmed = await t.publish(OrderConfirmed, { orderId, sagaMode: 'orchestration', totalCents: 3_000 });
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ConfirmOrder', 'SellStock']);
+
+    const sent = new Map((await t.commands(orderId)).map((c) => [c.type, c]));
+    expect(sent.get('ReserveStock')).toEqual({
+      type: 'ReserveStock',
+      causationId: order.id,
+      payload: { orderId, sagaMode: 'orchestration', customerId: 'alice', items: [{ sku: 'BOOK', quantity: 2 }] },
+    });
+    expect(sent.get('ChargePayment')).toMatchObject({ causationId: stock.id, payload: { amountCents: 3_000 } });
+    expect(sent.get('ConfirmOrder')).toMatchObject({ causationId: payment.id, payload: { totalCents: 3_000 } });
+    expect(sent.get('SellStock')?.causationId).toBe(confirmed.id);
+    const { body } = await t.saga(orderId);
+    expect(body).toMatchObject({ orderId, state: 'CONFIRMED', version: 3 });
+    expect(body.steps.map((s) => [s.name, s.status])).toEqual([
+      ['Start', 'RESERVING'],
+      ['StockReserved', 'CHARGING'],
+      ['PaymentCompleted', 'CONFIRMING'],
+      ['OrderConfirmed', 'CONFIRMED'],
+    ]);
+  });
+
+  it('cancels on a failed reservation without anything to undo', async () => {
+    const orderId = randomUUID();
+    await t.publish(OrderPlaced, placed(orderId));
+    await t.untilCommands(orderId, ['ReserveStock']);
+    await t.publish(StockReservationFailed, {
+      orderId,
+      sagaMode: 'orchestration',
+      reason: 'OUT_OF_STOCK',
+      sku: 'BOOK',
+    });
+    await t.untilCommands(orderId, ['ReserveStock', 'CancelOrder']);
+    const cancel = (await t.commands(orderId)).find((c) => c.type === 'CancelOrder');
+    expect(cancel?.payload).toEqual({ orderId, sagaMode: 'orchestration', reason: 'OUT_OF_STOCK' });
+    expect((await t.saga(orderId)).body).toMatchObject({ state: 'CANCELLED' });
+  });
+
+  it('releases the stock and cancels when the payment fails', async () => {
+    const orderId = randomUUID();
+    await t.publish(OrderPlaced, placed(orderId));
+    await t.untilCommands(orderId, ['ReserveStock']);
+    await t.publish(StockReserved, reserved(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment']);
+    await t.publish(PaymentFailed, { ...paid(orderId), reason: 'INSUFFICIENT_FUNDS' });
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ReleaseStock', 'CancelOrder']);
+  });
+
+  it('has no saga for a choreographed order', async () => {
+    const orderId = randomUUID();
+    await t.publish(OrderPlaced, placed(orderId, 'choreography'));
+    const witness = randomUUID();
+    await t.publish(OrderPlaced, placed(witness));
+    await t.untilCommands(witness, ['ReserveStock']);
+    expect((await t.saga(orderId)).status).toBe(404);
+    expect(await t.commands(orderId)).toEqual([]);
+  });
+
+  it('ignores a reply for an order it has no saga for', async () => {
+    const orderId = randomUUID();
+    await t.publish(StockReserved, reserved(orderId));
+    const witness = randomUUID();
+    await t.publish(OrderPlaced, placed(witness));
+    await t.untilCommands(witness, ['ReserveStock']);
+    await t.publish(StockReserved, reserved(witness));
+    await t.untilCommands(witness, ['ReserveStock', 'ChargePayment']);
+    expect((await t.saga(orderId)).status).toBe(404);
+    expect(await t.commands(orderId)).toEqual([]);
+  });
+
+  it('decides once under concurrent duplicates on two replicas (optimistic concurrency on the version)', async () => {
+    await t.boot(); // a second replica: same database, same consumer group
+    const orders = Array.from({ length: 8 }, () => randomUUID());
+    await Promise.all(orders.map((orderId) => t.publish(OrderPlaced, placed(orderId))));
+    for (const orderId of orders) await t.untilCommands(orderId, ['ReserveStock']);
+    // Six copies of each reply under new message ids: the inbox cannot tell them apart, only the saga can.
+    await Promise.all(
+      orders.flatMap((orderId) => Array.from({ length: 6 }, () => t.publish(StockReserved, reserved(orderId)))),
+    );
+    for (const orderId of orders) {
+      await eventually(async () => (await t.saga(orderId)).body.steps?.length === 7);
+      expect(await t.types(orderId)).toEqual(['ChargePayment', 'ReserveStock']);
+      expect((await t.saga(orderId)).body).toMatchObject({ state: 'CHARGING', version: 1 });
+    }
+  });
+});
+
+describe('saga-orchestrator: deadlines', () => {
+  const t = orchestratorUnderTest({ SAGA_DEADLINE_MS: '1500', SAGA_DEADLINE_CHECK_MS: '100' });
+
+  it('cancels a saga stuck in RESERVING with TIMEOUT, then releases stock that is reserved late', async () => {
+    const orderId = randomUUID();
+    await t.publish(OrderPlaced, placed(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'CancelOrder']);
+    const cancel = (await t.commands(orderId)).find((c) => c.type === 'CancelOrder');
+    expect(cancel).toMatchObject({ causationId: null, payload: { reason: 'TIMEOUT' } });
+    await t.publish(StockReserved, reserved(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'CancelOrder', 'ReleaseStock']);
+    expect((await t.saga(orderId)).body.state).toBe('CANCELLED');
+  });
+
+  it('refunds, once, a payment that completes after the timeout', async () => {
+    const orderId = randomUUID();
+    await t.publish(OrderPlaced, placed(orderId));
+    await t.untilCommands(orderId, ['ReserveStock']);
+    await t.publish(StockReserved, reserved(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ReleaseStock', 'CancelOrder']);
+    const paymentId = randomUUID();
+    await t.publish(PaymentCompleted, paid(orderId, paymentId));
+    await t.publish(PaymentCompleted, paid(orderId, paymentId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ReleaseStock', 'CancelOrder', 'RefundPayment']);
+    await eventually(async () => (await t.saga(orderId)).body.steps.length === 5);
+    const refund = (await t.commands(orderId)).find((c) => c.type === 'RefundPayment');
+    expect(refund?.payload).toEqual({ orderId, sagaMode: 'orchestration', paymentId });
+    expect(await t.types(orderId)).toHaveLength(5);
+  });
+
+  it('past the pivot, re-sends ConfirmOrder at the deadline instead of undoing a paid order', async () => {
+    const orderId = randomUUID();
+    await t.publish(OrderPlaced, placed(orderId));
+    await t.untilCommands(orderId, ['ReserveStock']);
+    await t.publish(StockReserved, reserved(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment']);
+    await t.publish(PaymentCompleted, paid(orderId));
+    const first = (await t.saga(orderId)).body.deadline;
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrder']);
+    const { body } = await t.saga(orderId);
+    expect(body.state).toBe('CONFIRMING');
+    expect(Date.parse(body.deadline)).toBeGreaterThan(Date.parse(first));
+    await t.publish(OrderConfirmed, { orderId, sagaMode: 'orchestration', totalCents: 3_000 });
+    await eventually(async () => (await t.saga(orderId)).body.state === 'CONFIRMED');
+    expect((await t.commands(orderId)).filter((c) => ['RefundPayment', 'CancelOrder'].includes(c.type))).toEqual([]);
+  });
+});
