@@ -4,6 +4,9 @@ import {
   OrderConfirmed,
   OrderPlaced,
   PaymentFailed,
+  ReleaseStock as ReleaseStockCommand,
+  ReserveStock as ReserveStockCommand,
+  SellStock as SellStockCommand,
   StockReleased,
   StockReservationFailed,
   StockReserved,
@@ -12,7 +15,7 @@ import {
   type ProductView,
   type SagaMode,
 } from '@passo/contracts';
-import { ensureStreams, Topology } from '@passo/outbox';
+import { ensureStreams, listDeadLetters, Topology, type DeadLetter } from '@passo/outbox';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
@@ -26,7 +29,10 @@ type Item = { sku: string; quantity: number };
 describe('inventory-service: reservations in the choreographed saga', () => {
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const topology = new Topology({ prefix });
-  const consumed = [OrderPlaced, PaymentFailed, OrderCancelled, OrderConfirmed];
+  const consumed = [
+    ...[OrderPlaced, PaymentFailed, OrderCancelled, OrderConfirmed],
+    ...[ReserveStockCommand, ReleaseStockCommand, SellStockCommand],
+  ];
   /** Stock each sku was given: available + reserved + sold must stay equal to it. */
   const stocked = new Map<string, number>();
   let db: TestDatabase;
@@ -55,12 +61,19 @@ describe('inventory-service: reservations in the choreographed saga', () => {
     }
   });
 
-  // Every message here is valid: one dead-lettered means a handler kept failing.
+  // Every message is valid unless a test says how many it expects dead-lettered: any other one
+  // means a handler kept failing.
   const deadLetters = async () =>
     (await jsm.streams.info(topology.deadLetters().name).catch(() => undefined))?.state.messages ?? 0;
   let deadBefore = 0;
-  beforeEach(async () => (deadBefore = await deadLetters()));
-  afterEach(async () => expect({ newDeadLetters: (await deadLetters()) - deadBefore }).toEqual({ newDeadLetters: 0 }));
+  let expectedDeadLetters = 0;
+  beforeEach(async () => {
+    deadBefore = await deadLetters();
+    expectedDeadLetters = 0;
+  });
+  afterEach(async () =>
+    expect({ newDeadLetters: (await deadLetters()) - deadBefore }).toEqual({ newDeadLetters: expectedDeadLetters }),
+  );
 
   /** A sku of this test only. */
   const sku = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
@@ -424,5 +437,168 @@ describe('inventory-service: reservations in the choreographed saga', () => {
     expect(await reservation(placed.payload.orderId)).toMatchObject({ status: 'RELEASED', lines: 0 });
     expect(await outboxTypes(placed.payload.orderId)).toEqual([]);
     await expectConserved(fan);
+  });
+
+  describe('orchestration: the orchestrator commands, inventory answers with the same events', () => {
+    const reserveStock = (items: Item[], orderId: string = randomUUID()) =>
+      envelope(ReserveStockCommand, { orderId, sagaMode: 'orchestration', customerId: 'alice', items });
+    const releaseStock = (orderId: string) => envelope(ReleaseStockCommand, { orderId, sagaMode: 'orchestration' });
+    const sellStock = (orderId: string) => envelope(SellStockCommand, { orderId, sagaMode: 'orchestration' });
+
+    /** Commands a reservation and waits for its StockReserved. */
+    async function reservedOnCommand(items: Item[]): Promise<Envelope<StockReserved>> {
+      const command = reserveStock(items);
+      await publish(ReserveStockCommand, command);
+      return event(StockReserved, command.payload.orderId);
+    }
+
+    /** The dead letter of the message published under `msgId`, once inventory-service has filed it. */
+    async function deadLetterOf(msgId: string): Promise<DeadLetter> {
+      const found = await eventually(async () =>
+        (await listDeadLetters(jsm, topology, { limit: 100 })).find((letter) => letter.originalMsgId === msgId),
+      );
+      return found!;
+    }
+
+    it('ReserveStock reserves every line and answers StockReserved, marked orchestration', async () => {
+      const book = await product('O-BOOK', 2_500, 10);
+      const mug = await product('O-MUG', 900, 5);
+      const command = reserveStock([
+        { sku: mug, quantity: 2 },
+        { sku: book, quantity: 3 },
+      ]);
+      await publish(ReserveStockCommand, command);
+
+      const { orderId } = command.payload;
+      const message = await event(StockReserved, orderId);
+      expect(message).toMatchObject({ correlationId: orderId, causationId: command.id });
+      expect(message.payload).toEqual({
+        ...{ orderId, sagaMode: 'orchestration', customerId: 'alice', amountCents: 3 * 2_500 + 2 * 900 },
+        lines: [
+          { sku: book, quantity: 3, priceCents: 2_500 },
+          { sku: mug, quantity: 2, priceCents: 900 },
+        ].sort((a, b) => (a.sku < b.sku ? -1 : 1)),
+      });
+      expect(await stock(book)).toMatchObject({ available: 7, reserved: 3, sold: 0 });
+      expect(await stock(mug)).toMatchObject({ available: 3, reserved: 2, sold: 0 });
+      expect(await reservation(orderId)).toEqual({ status: 'RESERVED', amountCents: 9_300, lines: 2 });
+      expect(await outboxTypes(orderId)).toEqual(['StockReserved']);
+      await expectConserved(book, mug);
+    });
+
+    it('ReserveStock of a short line answers StockReservationFailed OUT_OF_STOCK and reserves nothing', async () => {
+      const plenty = await product('O-A-PLENTY', 100, 10);
+      const scarce = await product('O-Z-SCARCE', 200, 1);
+      const command = reserveStock([
+        { sku: plenty, quantity: 4 },
+        { sku: scarce, quantity: 2 },
+      ]);
+      await publish(ReserveStockCommand, command);
+
+      const { orderId } = command.payload;
+      const message = await event(StockReservationFailed, orderId);
+      expect(message).toMatchObject({ correlationId: orderId, causationId: command.id });
+      expect(message.payload).toEqual({ orderId, sagaMode: 'orchestration', reason: 'OUT_OF_STOCK', sku: scarce });
+      expect(await stock(plenty)).toMatchObject({ available: 10, reserved: 0, sold: 0 });
+      expect(await stock(scarce)).toMatchObject({ available: 1, reserved: 0, sold: 0 });
+      expect(await reservation(orderId)).toMatchObject({ status: 'RELEASED', lines: 0 });
+      expect(await outboxTypes(orderId)).toEqual(['StockReservationFailed']);
+      await expectConserved(plenty, scarce);
+    });
+
+    it('reserves once when the same ReserveStock is re-sent with a new message id', async () => {
+      const cup = await product('O-CUP', 600, 10);
+      const original = reserveStock([{ sku: cup, quantity: 2 }]);
+      await publish(ReserveStockCommand, original);
+      await event(StockReserved, original.payload.orderId);
+      await deliver(ReserveStockCommand, { ...original, id: randomUUID() });
+
+      expect(await stock(cup)).toMatchObject({ available: 8, reserved: 2, sold: 0 });
+      expect(await outboxTypes(original.payload.orderId)).toEqual(['StockReserved']);
+      expect(await emittedTypes(original.payload.orderId)).toEqual(['StockReserved']);
+      await expectConserved(cup);
+    });
+
+    it('ReleaseStock gives the stock back and answers StockReleased once, however often it is sent', async () => {
+      const lamp = await product('O-LAMP', 4_000, 3);
+      const { payload } = await reservedOnCommand([{ sku: lamp, quantity: 2 }]);
+      const first = releaseStock(payload.orderId);
+      await deliver(ReleaseStockCommand, first);
+      await deliver(ReleaseStockCommand, releaseStock(payload.orderId));
+
+      expect(await stock(lamp)).toMatchObject({ available: 3, reserved: 0, sold: 0 });
+      expect(await reservation(payload.orderId)).toMatchObject({ status: 'RELEASED' });
+      expect(await outboxTypes(payload.orderId)).toEqual(['StockReserved', 'StockReleased']);
+      const released = await event(StockReleased, payload.orderId);
+      expect(released).toMatchObject({ correlationId: payload.orderId, causationId: first.id });
+      expect(released.payload).toEqual({
+        ...{ orderId: payload.orderId, sagaMode: 'orchestration' },
+        lines: [{ sku: lamp, quantity: 2, priceCents: 4_000 }],
+      });
+      expect(await emittedTypes(payload.orderId)).toEqual(['StockReserved', 'StockReleased']);
+      await expectConserved(lamp);
+    });
+
+    it('a ReleaseStock that overtakes its ReserveStock closes the order: the late ReserveStock reserves nothing', async () => {
+      const fan = await product('O-FAN', 2_000, 5);
+      const late = reserveStock([{ sku: fan, quantity: 2 }]);
+      await deliver(ReleaseStockCommand, releaseStock(late.payload.orderId));
+      await deliver(ReserveStockCommand, late);
+
+      expect(await stock(fan)).toMatchObject({ available: 5, reserved: 0, sold: 0 });
+      expect(await reservation(late.payload.orderId)).toMatchObject({ status: 'RELEASED', lines: 0 });
+      expect(await outboxTypes(late.payload.orderId)).toEqual([]);
+      await expectConserved(fan);
+    });
+
+    it('SellStock moves reserved stock to sold once; a later ReleaseStock gives nothing back', async () => {
+      const tea = await product('O-TEA', 350, 10);
+      const { payload } = await reservedOnCommand([{ sku: tea, quantity: 4 }]);
+      await deliver(SellStockCommand, sellStock(payload.orderId));
+      await deliver(SellStockCommand, sellStock(payload.orderId));
+      expect(await stock(tea)).toMatchObject({ available: 6, reserved: 0, sold: 4 });
+      expect(await reservation(payload.orderId)).toMatchObject({ status: 'SOLD' });
+
+      await deliver(ReleaseStockCommand, releaseStock(payload.orderId));
+      expect(await stock(tea)).toMatchObject({ available: 6, reserved: 0, sold: 4 });
+      expect(await reservation(payload.orderId)).toMatchObject({ status: 'SOLD' });
+      expect(await outboxTypes(payload.orderId)).toEqual(['StockReserved']);
+      await expectConserved(tea);
+    });
+
+    it('dead-letters commands for a choreographed order at once, with the reason, and acts on none', async () => {
+      const kite = await product('O-KITE', 1_500, 5);
+      const { payload } = await reservedOnCommand([{ sku: kite, quantity: 1 }]);
+      // The schema admits only 'orchestration'; the cast builds the bug the transport must refuse.
+      const choreographed = <P>(message: Envelope<P>) =>
+        ({ ...message, payload: { ...message.payload, sagaMode: 'choreography' } }) as Envelope<P>;
+      const reserve = choreographed(reserveStock([{ sku: kite, quantity: 2 }]));
+      const release = choreographed(releaseStock(payload.orderId));
+      const sell = choreographed(sellStock(payload.orderId));
+      await publish(ReserveStockCommand, reserve);
+      await publish(ReleaseStockCommand, release);
+      await publish(SellStockCommand, sell);
+      expectedDeadLetters = 3;
+
+      for (const [contract, message] of [
+        [ReserveStockCommand, reserve],
+        [ReleaseStockCommand, release],
+        [SellStockCommand, sell],
+      ] as const) {
+        const letter = await deadLetterOf(message.id);
+        expect(letter).toMatchObject({
+          consumer: 'inventory-service',
+          originalSubject: topology.subject(contract),
+          deliveryCount: 1,
+        });
+        expect(letter.error).toMatch(/^invalid message: payload: .*sagaMode/);
+      }
+      expect(await stock(kite)).toMatchObject({ available: 4, reserved: 1, sold: 0 });
+      expect(await reservation(payload.orderId)).toMatchObject({ status: 'RESERVED' });
+      expect(await reservation(reserve.payload.orderId)).toBeUndefined();
+      expect(await outboxTypes(payload.orderId)).toEqual(['StockReserved']);
+      expect(await outboxTypes(reserve.payload.orderId)).toEqual([]);
+      await expectConserved(kite);
+    });
   });
 });

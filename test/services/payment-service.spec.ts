@@ -1,13 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  ChargePayment,
   PaymentCompleted,
   PaymentFailed,
+  PaymentRefunded,
+  RefundPayment,
   StockReserved,
   type CustomerView,
   type Envelope,
+  type MessageContract,
   type PaymentView,
 } from '@passo/contracts';
-import { ensureStreams, Topology } from '@passo/outbox';
+import { ensureStreams, listDeadLetters, Topology } from '@passo/outbox';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
@@ -15,7 +19,7 @@ import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 import { natsConnection, storedMessages, type StoredMessage } from '../support/nats';
 
-type PaymentEvent = PaymentCompleted | PaymentFailed;
+type PaymentEvent = PaymentCompleted | PaymentFailed | PaymentRefunded;
 
 describe('payment-service: charging on StockReserved (choreography)', () => {
   const prefix = `t${randomBytes(4).toString('hex')}`;
@@ -96,14 +100,15 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     return eventually(async () => (await payments(orderId))[0]);
   }
 
-  /** The payment events published to NATS for one order. */
+  /** The payment events published to NATS for one order, in stream order. */
   async function emitted(orderId: string): Promise<StoredMessage<PaymentEvent>[]> {
     const stream = topology.stream('payments').name;
     const found = [
       ...(await storedMessages<PaymentEvent>(stream, topology.subject(PaymentCompleted))),
       ...(await storedMessages<PaymentEvent>(stream, topology.subject(PaymentFailed))),
+      ...(await storedMessages<PaymentEvent>(stream, topology.subject(PaymentRefunded))),
     ];
-    return found.filter((m) => m.envelope.payload.orderId === orderId);
+    return found.filter((m) => m.envelope.payload.orderId === orderId).sort((a, b) => a.seq - b.seq);
   }
 
   /** The first payment event published for the order, once the relay has published it. */
@@ -113,9 +118,10 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
 
   /** What the service wrote to publish for an order (read from its outbox, published or not). */
   async function outboxTypes(orderId: string): Promise<string[]> {
-    const rows = await db.query<{ type: string }>(`SELECT type FROM outbox_messages WHERE correlation_id = $1`, [
-      orderId,
-    ]);
+    const rows = await db.query<{ type: string }>(
+      `SELECT type FROM outbox_messages WHERE correlation_id = $1 ORDER BY sequence`,
+      [orderId],
+    );
     return rows.map((row) => row.type);
   }
 
@@ -293,5 +299,186 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     expect(await payments(message.payload.orderId)).toEqual([]);
     expect(await balance(hank)).toBe(5_000);
     expect(await outboxTypes(message.payload.orderId)).toEqual([]);
+  });
+
+  describe('orchestration: the orchestrator commands charges and refunds', () => {
+    function command<P extends { orderId: string }>(contract: MessageContract<P>, payload: P): Envelope<P> {
+      return {
+        ...{ id: randomUUID(), type: contract.name, occurredAt: new Date().toISOString() },
+        ...{ correlationId: payload.orderId, causationId: randomUUID(), traceparent: null },
+        payload,
+      };
+    }
+    const chargePayment = (customerId: string, amountCents: number, orderId: string = randomUUID()) =>
+      command(ChargePayment, { orderId, sagaMode: 'orchestration', customerId, amountCents });
+    const refundPayment = (orderId: string, paymentId: string) =>
+      command(RefundPayment, { orderId, sagaMode: 'orchestration', paymentId });
+
+    /** Publishes as the orchestrator's relay does; msgID defaults to the envelope id. */
+    function send<P>(contract: MessageContract<P>, message: Envelope<P>, msgID = message.id) {
+      return js.publish(topology.subject(contract), JSON.stringify(message), { msgID });
+    }
+
+    /** Sends, then waits until payment-service has acknowledged it: handled and committed, or ignored. */
+    async function deliver<P>(contract: MessageContract<P>, message: Envelope<P>): Promise<void> {
+      const { seq } = await send(contract, message);
+      await eventually(async () => {
+        const durable = topology.durable('payment-service', contract);
+        const info = await jsm.consumers.info(topology.stream(contract.context).name, durable);
+        return info.ack_floor.stream_seq >= seq;
+      });
+    }
+
+    /** Commands a charge the wallet covers and returns its COMPLETED payment. */
+    async function charged(customerId: string, amountCents: number): Promise<PaymentView> {
+      const charge = chargePayment(customerId, amountCents);
+      await send(ChargePayment, charge);
+      const payment = await settledPayment(charge.payload.orderId);
+      expect(payment.status).toBe('COMPLETED');
+      return payment;
+    }
+
+    it('ChargePayment charges once, however often it is sent, and answers PaymentCompleted', async () => {
+      const alice = customer();
+      await wallet(alice, 10_000);
+      const charge = chargePayment(alice, 2_500);
+      await deliver(ChargePayment, charge);
+      await deliver(ChargePayment, { ...charge, id: randomUUID() });
+
+      const { orderId } = charge.payload;
+      const [payment, ...more] = await payments(orderId);
+      expect(more).toEqual([]);
+      expect(payment).toMatchObject({ customerId: alice, amountCents: 2_500, status: 'COMPLETED', reason: null });
+      expect(await balance(alice)).toBe(7_500);
+      expect((await emittedEvent(orderId)).envelope).toMatchObject({
+        type: 'PaymentCompleted',
+        correlationId: orderId,
+        causationId: charge.id,
+        payload: { orderId, sagaMode: 'orchestration', paymentId: payment.id, customerId: alice, amountCents: 2_500 },
+      });
+      expect(await outboxTypes(orderId)).toEqual(['PaymentCompleted']);
+      expect(await emitted(orderId)).toHaveLength(1);
+      await expectMoneyConserved(alice, 10_000);
+    });
+
+    it('ChargePayment a wallet cannot cover records a FAILED attempt and answers PaymentFailed', async () => {
+      const bob = customer();
+      await wallet(bob, 1_000);
+      const charge = chargePayment(bob, 1_001);
+      await send(ChargePayment, charge);
+
+      const { orderId } = charge.payload;
+      const payment = await settledPayment(orderId);
+      expect(payment).toMatchObject({ status: 'FAILED', reason: 'INSUFFICIENT_FUNDS' });
+      expect(await balance(bob)).toBe(1_000);
+      expect((await emittedEvent(orderId)).envelope).toMatchObject({
+        type: 'PaymentFailed',
+        causationId: charge.id,
+        payload: {
+          ...{ orderId, sagaMode: 'orchestration', paymentId: payment.id },
+          ...{ customerId: bob, amountCents: 1_001, reason: 'INSUFFICIENT_FUNDS' },
+        },
+      });
+      expect(await outboxTypes(orderId)).toEqual(['PaymentFailed']);
+    });
+
+    it('RefundPayment gives a completed payment back once, marks it REFUNDED, answers PaymentRefunded', async () => {
+      const carol = customer();
+      await wallet(carol, 5_000);
+      const payment = await charged(carol, 1_800);
+      expect(await balance(carol)).toBe(3_200);
+      const refund = refundPayment(payment.orderId, payment.id);
+      await deliver(RefundPayment, refund);
+
+      expect(await balance(carol)).toBe(5_000);
+      expect(await payments(payment.orderId)).toEqual([
+        expect.objectContaining({ id: payment.id, status: 'REFUNDED' }),
+      ]);
+      const events = (await eventually(async () => {
+        const found = await emitted(payment.orderId);
+        return found.length === 2 ? found : undefined;
+      }))!;
+      expect(events.map((m) => m.envelope.type)).toEqual(['PaymentCompleted', 'PaymentRefunded']);
+      expect(events[1].envelope).toMatchObject({
+        correlationId: payment.orderId,
+        causationId: refund.id,
+        payload: {
+          ...{ orderId: payment.orderId, sagaMode: 'orchestration', paymentId: payment.id },
+          ...{ customerId: carol, amountCents: 1_800 },
+        },
+      });
+
+      // A second refund under a new message id finds the payment REFUNDED: no money, no answer.
+      await deliver(RefundPayment, refundPayment(payment.orderId, payment.id));
+      expect(await balance(carol)).toBe(5_000);
+      expect(await outboxTypes(payment.orderId)).toEqual(['PaymentCompleted', 'PaymentRefunded']);
+      await expectMoneyConserved(carol, 5_000);
+    });
+
+    it('refunds once when refunds with new message ids arrive together', async () => {
+      const dave = customer();
+      await wallet(dave, 4_000);
+      const payment = await charged(dave, 1_000);
+      const refunds = Array.from({ length: 6 }, () => refundPayment(payment.orderId, payment.id));
+      await Promise.all(refunds.map((refund) => deliver(RefundPayment, refund)));
+
+      expect(await balance(dave)).toBe(4_000);
+      expect(await outboxTypes(payment.orderId)).toEqual(['PaymentCompleted', 'PaymentRefunded']);
+      await expectMoneyConserved(dave, 4_000);
+    });
+
+    it('a refund of a FAILED payment gives nothing and answers nothing', async () => {
+      const erin = customer();
+      await wallet(erin, 100);
+      const charge = chargePayment(erin, 500);
+      await send(ChargePayment, charge);
+      const failed = await settledPayment(charge.payload.orderId);
+      expect(failed.status).toBe('FAILED');
+
+      await deliver(RefundPayment, refundPayment(failed.orderId, failed.id));
+      expect(await balance(erin)).toBe(100);
+      expect(await payments(failed.orderId)).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+      expect(await outboxTypes(failed.orderId)).toEqual(['PaymentFailed']);
+    });
+
+    it("a refund naming an unknown payment, or another order's, gives nothing and answers nothing", async () => {
+      const frank = customer();
+      await wallet(frank, 3_000);
+      const payment = await charged(frank, 1_000);
+      const otherOrder = randomUUID();
+      await deliver(RefundPayment, refundPayment(payment.orderId, randomUUID()));
+      await deliver(RefundPayment, refundPayment(otherOrder, payment.id));
+
+      expect(await balance(frank)).toBe(2_000);
+      expect(await payments(payment.orderId)).toEqual([expect.objectContaining({ status: 'COMPLETED' })]);
+      expect(await outboxTypes(payment.orderId)).toEqual(['PaymentCompleted']);
+      expect(await outboxTypes(otherOrder)).toEqual([]);
+      await expectMoneyConserved(frank, 3_000);
+    });
+
+    it('dead-letters a ChargePayment for a choreographed order at once, and charges nothing', async () => {
+      const gina = customer();
+      await wallet(gina, 5_000);
+      const charge = chargePayment(gina, 1_000);
+      // The schema admits only 'orchestration'; the cast builds the bug the transport must refuse.
+      const bad = {
+        ...charge,
+        payload: { ...charge.payload, sagaMode: 'choreography' },
+      } as unknown as Envelope<ChargePayment>;
+      await send(ChargePayment, bad);
+
+      const letter = await eventually(async () =>
+        (await listDeadLetters(jsm, topology, { limit: 100 })).find((found) => found.originalMsgId === bad.id),
+      );
+      expect(letter).toMatchObject({
+        consumer: 'payment-service',
+        originalSubject: topology.subject(ChargePayment),
+        deliveryCount: 1,
+      });
+      expect(letter!.error).toMatch(/^invalid message: payload: .*sagaMode/);
+      expect(await payments(charge.payload.orderId)).toEqual([]);
+      expect(await balance(gina)).toBe(5_000);
+      expect(await outboxTypes(charge.payload.orderId)).toEqual([]);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { PaymentCompleted, PaymentFailed } from '@passo/contracts';
+import { PaymentCompleted, PaymentFailed, PaymentRefunded } from '@passo/contracts';
 import { appOutbox, PlatformModule } from '@passo/platform';
 import { env } from './env';
 import { PrismaClient } from '@passo/prisma/payment';
@@ -13,6 +13,7 @@ import { ListPaymentsHandler } from './payments/list-payments.handler';
 import { PaymentsConsumer } from './payments/payments.consumer';
 import { PaymentsController } from './payments/payments.controller';
 import { PaymentsRepository } from './payments/payments.repository';
+import { RefundPaymentHandler } from './payments/refund-payment.handler';
 
 @Module({
   imports: [
@@ -21,7 +22,7 @@ import { PaymentsRepository } from './payments/payments.repository';
       env,
       prisma: { client: PrismaClient, urlEnv: 'PAYMENT_DATABASE_URL' },
     }),
-    appOutbox('PAYMENT_DATABASE_URL', [PaymentCompleted, PaymentFailed]),
+    appOutbox('PAYMENT_DATABASE_URL', [PaymentCompleted, PaymentFailed, PaymentRefunded]),
     CqrsModule.forRoot(),
   ],
   controllers: [CustomersController, PaymentsController, PaymentsConsumer],
@@ -32,6 +33,7 @@ import { PaymentsRepository } from './payments/payments.repository';
     GetCustomerHandler,
     ListPaymentsHandler,
     ChargePaymentHandler,
+    RefundPaymentHandler,
   ],
 })
 export class PaymentServiceModule {}

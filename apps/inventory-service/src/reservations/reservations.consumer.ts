@@ -1,7 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Payload } from '@nestjs/microservices';
-import { type Envelope, OrderCancelled, OrderConfirmed, OrderPlaced, PaymentFailed } from '@passo/contracts';
+import {
+  type Envelope,
+  OrderCancelled,
+  OrderConfirmed,
+  OrderPlaced,
+  PaymentFailed,
+  ReleaseStock as ReleaseStockCommand,
+  ReserveStock as ReserveStockCommand,
+  SellStock as SellStockCommand,
+} from '@passo/contracts';
 import { OnMessage } from '@passo/outbox';
 import { ReleaseStock } from './release-stock.handler';
 import { ReserveStock } from './reserve-stock.handler';
@@ -9,8 +18,9 @@ import { causeOf, isChoreographed } from './reservation';
 import { SellStock } from './sell-stock.handler';
 
 /**
- * Choreography: inventory reacts to the saga's events. The use cases themselves know nothing of
- * the mode, so the orchestrator's commands can drive the same ones.
+ * Inventory's side of the saga, both ways: in choreography it reacts to the saga's events, in
+ * orchestration to the orchestrator's commands. Both drive the same mode-agnostic use cases, so
+ * the two models cannot drift apart in what a reservation does.
  */
 @Controller()
 export class ReservationsConsumer {
@@ -40,5 +50,23 @@ export class ReservationsConsumer {
   async onOrderConfirmed(@Payload() message: Envelope<OrderConfirmed>): Promise<void> {
     if (!isChoreographed(message)) return;
     await this.commands.execute(new SellStock(message.payload.orderId, causeOf(message, OrderConfirmed)));
+  }
+
+  // Commands need no mode check: their schema admits only orchestrated orders (else: dead letter).
+
+  @OnMessage(ReserveStockCommand)
+  async onReserveStock(@Payload() message: Envelope<ReserveStockCommand>): Promise<void> {
+    await this.commands.execute(new ReserveStock(message.payload, causeOf(message, ReserveStockCommand)));
+  }
+
+  @OnMessage(ReleaseStockCommand)
+  async onReleaseStock(@Payload() message: Envelope<ReleaseStockCommand>): Promise<void> {
+    const { orderId, sagaMode } = message.payload;
+    await this.commands.execute(new ReleaseStock(orderId, sagaMode, causeOf(message, ReleaseStockCommand)));
+  }
+
+  @OnMessage(SellStockCommand)
+  async onSellStock(@Payload() message: Envelope<SellStockCommand>): Promise<void> {
+    await this.commands.execute(new SellStock(message.payload.orderId, causeOf(message, SellStockCommand)));
   }
 }

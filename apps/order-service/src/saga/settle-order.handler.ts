@@ -1,26 +1,30 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import {
-  OrderCancelled,
-  OrderConfirmed,
-  type CancellationReason,
-  type Envelope,
-  type PaymentCompleted,
-  type SagaMode,
-} from '@passo/contracts';
+import { OrderCancelled, OrderConfirmed, type CancellationReason, type SagaMode } from '@passo/contracts';
 import { InboxService, OutboxService } from '@passo/outbox';
 import { OrderSagaRepository } from './order-saga.repository';
 
 export const CONSUMER = 'order-service';
 
-export type Outcome =
-  | { kind: 'confirm'; message: Envelope<PaymentCompleted> }
-  | { kind: 'cancel'; message: Envelope<{ orderId: string; sagaMode: SagaMode; reason: CancellationReason }> };
+/** How the saga ended for the order, whoever decided it (a participant's event or the orchestrator). */
+export type Decision = { kind: 'confirm'; totalCents: number } | { kind: 'cancel'; reason: CancellationReason };
 
-/** The saga's outcome reaches the order: PaymentCompleted confirms it, a failure cancels it. */
+export interface Settlement {
+  orderId: string;
+  sagaMode: SagaMode;
+  decision: Decision;
+}
+
+/** The message it runs for: its id is the inbox key and the causation id of what it emits. */
+export interface Cause {
+  id: string;
+  subject: string;
+}
+
+/** The saga's outcome reaches the order: CONFIRMED or CANCELLED, announced once. */
 export class SettleOrder {
   constructor(
-    readonly outcome: Outcome,
-    readonly subject: string,
+    readonly settlement: Settlement,
+    readonly cause: Cause,
   ) {}
 }
 
@@ -32,19 +36,18 @@ export class SettleOrderHandler implements ICommandHandler<SettleOrder> {
     private readonly outbox: OutboxService,
   ) {}
 
-  async execute({ outcome, subject }: SettleOrder): Promise<void> {
-    const { message } = outcome;
-    const { orderId, sagaMode } = message.payload;
-    const meta = { correlationId: orderId, causationId: message.id };
-    await this.inbox.handle(this.orders.db, CONSUMER, { id: message.id, subject }, async (tx) => {
-      if (outcome.kind === 'confirm') {
-        const { amountCents } = outcome.message.payload;
-        if (await this.orders.confirm(tx, orderId, amountCents)) {
-          await this.outbox.add(tx, OrderConfirmed, { orderId, sagaMode, totalCents: amountCents }, meta);
+  async execute({ settlement: { orderId, sagaMode, decision }, cause }: SettleOrder): Promise<void> {
+    const meta = { correlationId: orderId, causationId: cause.id };
+    await this.inbox.handle(this.orders.db, CONSUMER, cause, async (tx) => {
+      // Only from PENDING: a stale or repeated outcome moves nothing and announces nothing.
+      if (decision.kind === 'confirm') {
+        const { totalCents } = decision;
+        if (await this.orders.confirm(tx, orderId, totalCents)) {
+          await this.outbox.add(tx, OrderConfirmed, { orderId, sagaMode, totalCents }, meta);
         }
         return;
       }
-      const { reason } = outcome.message.payload;
+      const { reason } = decision;
       if (await this.orders.cancel(tx, orderId, reason)) {
         await this.outbox.add(tx, OrderCancelled, { orderId, sagaMode, reason }, meta);
       }

@@ -29,6 +29,15 @@ export class CustomersRepository {
     if (debited === 1) return 'DEBITED';
     return (await tx.customer.count({ where: { id } })) > 0 ? 'INSUFFICIENT_FUNDS' : 'UNKNOWN_CUSTOMER';
   }
+
+  /** Gives money back (a refund): an atomic increment, so concurrent charges and refunds never lose one. */
+  async credit(tx: Prisma.TransactionClient, id: string, amountCents: number): Promise<void> {
+    await tx.customer.update({
+      where: { id },
+      data: { balanceCents: { increment: amountCents } },
+      select: { id: true },
+    });
+  }
 }
 
 export const toCustomerView = ({ id, balanceCents }: Customer): CustomerView => ({ id, balanceCents });

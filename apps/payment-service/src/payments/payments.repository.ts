@@ -31,6 +31,19 @@ export class PaymentsRepository {
   create(tx: Prisma.TransactionClient, { reason, ...payment }: NewPayment): Promise<Payment> {
     return tx.payment.create({ data: { ...payment, status: reason ? 'FAILED' : 'COMPLETED', reason } });
   }
+
+  /**
+   * COMPLETED → REFUNDED in one conditional UPDATE, returning the payment it moved: null when it is
+   * unknown, not this order's, FAILED or refunded already. Two concurrent refunds queue on the row
+   * lock and the second finds it REFUNDED, so money is never given back twice.
+   */
+  async refund(tx: Prisma.TransactionClient, id: string, orderId: string): Promise<Payment | null> {
+    const [refunded] = await tx.payment.updateManyAndReturn({
+      where: { id, orderId, status: 'COMPLETED' },
+      data: { status: 'REFUNDED' },
+    });
+    return refunded ?? null;
+  }
 }
 
 /** The unique order_id refused a second payment row for one order. */

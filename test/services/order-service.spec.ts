@@ -1,0 +1,249 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  CancelOrder,
+  ConfirmOrder,
+  OrderCancelled,
+  OrderConfirmed,
+  PaymentCompleted,
+  PaymentFailed,
+  StockReservationFailed,
+  type Envelope,
+  type MessageContract,
+  type OrderView,
+  type SagaMode,
+} from '@passo/contracts';
+import { ensureStreams, listDeadLetters, Topology } from '@passo/outbox';
+import type { JetStreamClient, JetStreamManager } from 'nats';
+import { startApp, type AppProcess } from '../support/app-process';
+import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { eventually } from '../support/eventually';
+import { http } from '../support/http';
+import { natsConnection, storedMessages } from '../support/nats';
+
+type Settled = OrderConfirmed | OrderCancelled;
+
+describe('order-service: settling the order', () => {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const topology = new Topology({ prefix });
+  let db: TestDatabase;
+  let app: AppProcess;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    db = await testDatabase('order');
+    const nc = await natsConnection();
+    jsm = await nc.jetstreamManager();
+    js = nc.jetstream();
+    await ensureStreams(jsm, topology, [ConfirmOrder, PaymentCompleted, StockReservationFailed]);
+    app = await startApp('order-service', {
+      ORDER_DATABASE_URL: db.url,
+      NATS_URL: testNatsUrl(),
+      PASSO_TOPOLOGY_PREFIX: prefix,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+    const streams = [topology.stream('orders'), topology.stream('inventory'), topology.stream('payments')];
+    for (const stream of [...streams, topology.deadLetters()]) {
+      await jsm?.streams.delete(stream.name).catch(() => undefined);
+    }
+  });
+
+  /** A PENDING order placed through the public API, in the given mode. */
+  async function placed(sagaMode: SagaMode): Promise<string> {
+    const body = { customerId: 'alice', items: [{ sku: 'BOOK-1', quantity: 2 }], sagaMode };
+    const response = await http<OrderView>('POST', `${app.url}/orders`, body);
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ status: 'PENDING', sagaMode });
+    return response.body.id;
+  }
+
+  async function order(id: string): Promise<OrderView> {
+    const response = await http<OrderView>('GET', `${app.url}/orders/${id}`);
+    expect(response.status).toBe(200);
+    return response.body;
+  }
+
+  function envelope<P extends { orderId: string }>(contract: MessageContract<P>, payload: P): Envelope<P> {
+    return {
+      ...{ id: randomUUID(), type: contract.name, occurredAt: new Date().toISOString() },
+      ...{ correlationId: payload.orderId, causationId: randomUUID(), traceparent: null },
+      payload,
+    };
+  }
+
+  const confirmOrder = (orderId: string, totalCents: number) =>
+    envelope(ConfirmOrder, { orderId, sagaMode: 'orchestration', totalCents });
+  const cancelOrder = (orderId: string, reason: CancelOrder['reason']) =>
+    envelope(CancelOrder, { orderId, sagaMode: 'orchestration', reason });
+
+  /** Publishes as a relay does; msgID defaults to the envelope id (one id end to end). */
+  function publish<P>(contract: MessageContract<P>, message: Envelope<P>, msgID = message.id) {
+    return js.publish(topology.subject(contract), JSON.stringify(message), { msgID });
+  }
+
+  /** Publishes, then waits until order-service has acknowledged it: handled and committed, or ignored. */
+  async function deliver<P>(contract: MessageContract<P>, message: Envelope<P>): Promise<void> {
+    const { seq } = await publish(contract, message);
+    await eventually(async () => {
+      const durable = topology.durable('order-service', contract);
+      const info = await jsm.consumers.info(topology.stream(contract.context).name, durable);
+      return info.ack_floor.stream_seq >= seq;
+    });
+  }
+
+  /** What the service wrote to publish for an order (its outbox, published or not), in order. */
+  async function outboxTypes(orderId: string): Promise<string[]> {
+    const rows = await db.query<{ type: string }>(
+      `SELECT type FROM outbox_messages WHERE correlation_id = $1 ORDER BY sequence`,
+      [orderId],
+    );
+    return rows.map((row) => row.type);
+  }
+
+  /** The order's OrderConfirmed / OrderCancelled published to NATS, in stream order. */
+  async function settlements(orderId: string) {
+    const stream = topology.stream('orders').name;
+    const found = [
+      ...(await storedMessages<Settled>(stream, topology.subject(OrderConfirmed))),
+      ...(await storedMessages<Settled>(stream, topology.subject(OrderCancelled))),
+    ];
+    return found.filter((m) => m.envelope.payload.orderId === orderId).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Waits until exactly `count` settlements of the order are on NATS and returns their envelopes. */
+  async function published(orderId: string, count: number): Promise<Envelope<Settled>[]> {
+    const found = await eventually(async () => {
+      const messages = await settlements(orderId);
+      return messages.length === count ? messages : undefined;
+    });
+    return found!.map((m) => m.envelope);
+  }
+
+  describe('orchestration: the orchestrator commands the outcome', () => {
+    it('ConfirmOrder confirms a PENDING order with its total and answers OrderConfirmed, once', async () => {
+      const id = await placed('orchestration');
+      const confirm = confirmOrder(id, 4_200);
+      await deliver(ConfirmOrder, confirm);
+      await deliver(ConfirmOrder, confirmOrder(id, 4_200));
+
+      expect(await order(id)).toMatchObject({ status: 'CONFIRMED', totalCents: 4_200, cancellationReason: null });
+      expect(await outboxTypes(id)).toEqual(['OrderPlaced', 'OrderConfirmed']);
+      const [confirmed] = await published(id, 1);
+      expect(confirmed).toMatchObject({
+        type: 'OrderConfirmed',
+        correlationId: id,
+        causationId: confirm.id,
+        payload: { orderId: id, sagaMode: 'orchestration', totalCents: 4_200 },
+      });
+    });
+
+    it('CancelOrder cancels a PENDING order with the reason and answers OrderCancelled', async () => {
+      const id = await placed('orchestration');
+      const cancel = cancelOrder(id, 'INSUFFICIENT_FUNDS');
+      await deliver(CancelOrder, cancel);
+
+      expect(await order(id)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'INSUFFICIENT_FUNDS' });
+      expect(await outboxTypes(id)).toEqual(['OrderPlaced', 'OrderCancelled']);
+      const [cancelled] = await published(id, 1);
+      expect(cancelled).toMatchObject({
+        type: 'OrderCancelled',
+        correlationId: id,
+        causationId: cancel.id,
+        payload: { orderId: id, sagaMode: 'orchestration', reason: 'INSUFFICIENT_FUNDS' },
+      });
+    });
+
+    it('a ConfirmOrder after a CancelOrder leaves the order CANCELLED and announces nothing more', async () => {
+      const id = await placed('orchestration');
+      await deliver(CancelOrder, cancelOrder(id, 'TIMEOUT'));
+      await deliver(ConfirmOrder, confirmOrder(id, 4_200));
+
+      expect(await order(id)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'TIMEOUT', totalCents: null });
+      expect(await outboxTypes(id)).toEqual(['OrderPlaced', 'OrderCancelled']);
+      expect((await published(id, 1)).map((message) => message.type)).toEqual(['OrderCancelled']);
+    });
+
+    it('a CancelOrder after a ConfirmOrder leaves the order CONFIRMED (no state goes backwards)', async () => {
+      const id = await placed('orchestration');
+      await deliver(ConfirmOrder, confirmOrder(id, 1_500));
+      await deliver(CancelOrder, cancelOrder(id, 'TIMEOUT'));
+
+      expect(await order(id)).toMatchObject({ status: 'CONFIRMED', totalCents: 1_500, cancellationReason: null });
+      expect(await outboxTypes(id)).toEqual(['OrderPlaced', 'OrderConfirmed']);
+    });
+
+    it('dead-letters a command for a choreographed order at once, and leaves the order PENDING', async () => {
+      const id = await placed('choreography');
+      const confirm = confirmOrder(id, 4_200);
+      // The schema admits only 'orchestration'; the cast builds the bug the transport must refuse.
+      const bad = {
+        ...confirm,
+        payload: { ...confirm.payload, sagaMode: 'choreography' },
+      } as unknown as Envelope<ConfirmOrder>;
+      await publish(ConfirmOrder, bad);
+
+      const letter = await eventually(async () =>
+        (await listDeadLetters(jsm, topology, { limit: 100 })).find((found) => found.originalMsgId === bad.id),
+      );
+      expect(letter).toMatchObject({
+        consumer: 'order-service',
+        originalSubject: topology.subject(ConfirmOrder),
+        deliveryCount: 1,
+      });
+      expect(letter!.error).toMatch(/^invalid message: payload: .*sagaMode/);
+      expect(await order(id)).toMatchObject({ status: 'PENDING', totalCents: null });
+      expect(await outboxTypes(id)).toEqual(['OrderPlaced']);
+    });
+  });
+
+  describe("choreography: the participants' events settle the order (same use case)", () => {
+    const paymentCompleted = (orderId: string, sagaMode: SagaMode, amountCents: number) =>
+      envelope(PaymentCompleted, { orderId, sagaMode, paymentId: randomUUID(), customerId: 'alice', amountCents });
+    const paymentFailed = (orderId: string, sagaMode: SagaMode) =>
+      envelope(PaymentFailed, {
+        ...{ orderId, sagaMode, paymentId: randomUUID(), customerId: 'alice' },
+        ...{ amountCents: 1, reason: 'UNKNOWN_CUSTOMER' },
+      });
+    const stockReservationFailed = (orderId: string, sagaMode: SagaMode) =>
+      envelope(StockReservationFailed, { orderId, sagaMode, reason: 'OUT_OF_STOCK', sku: 'BOOK-1' });
+
+    it('PaymentCompleted confirms with the amount charged as total and announces OrderConfirmed', async () => {
+      const id = await placed('choreography');
+      const completed = paymentCompleted(id, 'choreography', 3_300);
+      await deliver(PaymentCompleted, completed);
+
+      expect(await order(id)).toMatchObject({ status: 'CONFIRMED', totalCents: 3_300 });
+      const [confirmed] = await published(id, 1);
+      expect(confirmed).toMatchObject({
+        causationId: completed.id,
+        payload: { orderId: id, sagaMode: 'choreography', totalCents: 3_300 },
+      });
+    });
+
+    it('PaymentFailed and StockReservationFailed cancel with their reason; the first one wins', async () => {
+      const unpaid = await placed('choreography');
+      await deliver(PaymentFailed, paymentFailed(unpaid, 'choreography'));
+      const unstocked = await placed('choreography');
+      await deliver(StockReservationFailed, stockReservationFailed(unstocked, 'choreography'));
+      await deliver(PaymentFailed, paymentFailed(unstocked, 'choreography'));
+
+      expect(await order(unpaid)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'UNKNOWN_CUSTOMER' });
+      expect(await order(unstocked)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'OUT_OF_STOCK' });
+      expect(await outboxTypes(unstocked)).toEqual(['OrderPlaced', 'OrderCancelled']);
+      const [cancelled] = await published(unstocked, 1);
+      expect(cancelled.payload).toEqual({ orderId: unstocked, sagaMode: 'choreography', reason: 'OUT_OF_STOCK' });
+    });
+
+    it("ignores an orchestrated order's events: the orchestrator decides its outcome", async () => {
+      const id = await placed('orchestration');
+      await deliver(PaymentCompleted, paymentCompleted(id, 'orchestration', 3_300));
+      await deliver(PaymentFailed, paymentFailed(id, 'orchestration'));
+
+      expect(await order(id)).toMatchObject({ status: 'PENDING', cancellationReason: null });
+      expect(await outboxTypes(id)).toEqual(['OrderPlaced']);
+    });
+  });
+});
