@@ -5,8 +5,8 @@ import { eventually } from '../support/eventually';
 import { natsConnection, storedMessages } from '../support/nats';
 import { TestSystem } from './system';
 
-/** One scenario list; the orchestrated mode joins the list when the orchestrator exists. */
-describe.each<SagaMode>(['choreography'])('order saga (%s)', (mode) => {
+/** One scenario list, run in both models: same contracts, same end states. */
+describe.each<SagaMode>(['choreography', 'orchestration'])('order saga (%s)', (mode) => {
   const system = new TestSystem();
   const id = () => randomUUID().slice(0, 8);
 
@@ -26,6 +26,10 @@ describe.each<SagaMode>(['choreography'])('order saga (%s)', (mode) => {
     expect(await system.payments(placed.id)).toEqual([
       expect.objectContaining({ status: 'COMPLETED', amountCents: 5_000 }),
     ]);
+    // Only orchestrated orders have a saga instance, with the steps it took.
+    const saga = await system.saga(placed.id);
+    if (mode === 'choreography') expect(saga.status).toBe(404);
+    else expect(saga.body).toMatchObject({ state: 'CONFIRMED', version: 3 });
     await system.checkInvariants({ [sku]: 10 }, { [alice]: 10_000 });
   });
 
@@ -157,7 +161,8 @@ describe.each<SagaMode>(['choreography'])('order saga (%s)', (mode) => {
       const jsm = await (await natsConnection()).jetstreamManager();
       const info = await jsm.consumers.info(
         topology.stream('orders').name,
-        topology.durable('inventory-service', OrderPlaced),
+        // The one who acts on OrderPlaced: inventory in choreography, the orchestrator otherwise.
+        topology.durable(mode === 'choreography' ? 'inventory-service' : 'saga-orchestrator', OrderPlaced),
       );
       return info.num_pending === 0 && info.num_ack_pending === 0;
     });
@@ -166,7 +171,8 @@ describe.each<SagaMode>(['choreography'])('order saga (%s)', (mode) => {
     await system.checkInvariants({ [sku]: 5 }, { [gina]: 10_000 });
   });
 
-  it.each(['inventory-service', 'payment-service', 'order-service'] as const)(
+  const victims = ['inventory-service', 'payment-service', 'order-service', 'saga-orchestrator'] as const;
+  it.each(mode === 'orchestration' ? victims : victims.slice(0, 3))(
     'settles every saga when %s is killed with SIGKILL mid-run and restarted',
     async (victim) => {
       const [sku, hank] = [`K-${id()}`, `hank-${id()}`];

@@ -1,23 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode } from '@passo/contracts';
+import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode, SagaView } from '@passo/contracts';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 
-type ServiceApp = 'order-service' | 'inventory-service' | 'payment-service';
-const databases = { 'order-service': 'order', 'inventory-service': 'inventory', 'payment-service': 'payment' } as const;
+type ServiceApp = 'order-service' | 'inventory-service' | 'payment-service' | 'saga-orchestrator';
+const databases = {
+  'order-service': 'order',
+  'inventory-service': 'inventory',
+  'payment-service': 'payment',
+  'saga-orchestrator': 'orchestrator',
+} as const;
 const urlVars = {
   'order-service': 'ORDER_DATABASE_URL',
   'inventory-service': 'INVENTORY_DATABASE_URL',
   'payment-service': 'PAYMENT_DATABASE_URL',
+  'saga-orchestrator': 'ORCHESTRATOR_DATABASE_URL',
 } as const;
 
-/** The three saga services as real processes, on their own databases and stream prefix. */
+/** The four apps as real processes, on their own databases and stream prefix. */
 export class TestSystem {
   readonly prefix = `t${randomUUID().slice(0, 8)}`;
   readonly apps = {} as Record<ServiceApp, AppProcess>;
   readonly dbs = {} as Record<ServiceApp, TestDatabase>;
+
+  /** Extra environment per app, e.g. a short saga deadline for the orchestrator. */
+  constructor(private readonly env: Partial<Record<ServiceApp, Record<string, string>>> = {}) {}
 
   async start(): Promise<this> {
     for (const app of Object.keys(databases) as ServiceApp[]) this.dbs[app] = await testDatabase(databases[app]);
@@ -32,6 +41,7 @@ export class TestSystem {
       PASSO_TOPOLOGY_PREFIX: this.prefix,
       // A killed service's unacknowledged messages come back after this: short, so tests stay quick.
       MESSAGING_ACK_WAIT_MS: '5000',
+      ...this.env[app],
     });
   }
 
@@ -52,7 +62,8 @@ export class TestSystem {
     expect((await http('PUT', `${this.url('payment-service')}/customers/${id}`, { balanceCents })).status).toBe(200);
   }
 
-  async place(customerId: string, items: { sku: string; quantity: number }[], sagaMode: SagaMode, key?: string) {
+  /** Places an order; without `sagaMode` the service's current default decides. */
+  async place(customerId: string, items: { sku: string; quantity: number }[], sagaMode?: SagaMode, key?: string) {
     const headers: Record<string, string> = key ? { 'Idempotency-Key': key } : {};
     const response = await http<OrderView>(
       'POST',
@@ -71,6 +82,12 @@ export class TestSystem {
     (await http<CustomerView>('GET', `${this.url('payment-service')}/customers/${id}`)).body.balanceCents;
   payments = async (orderId: string) =>
     (await http<PaymentView[]>('GET', `${this.url('payment-service')}/payments?orderId=${orderId}`)).body;
+
+  saga = (orderId: string) => http<SagaView>('GET', `${this.url('saga-orchestrator')}/sagas/${orderId}`);
+
+  async setMode(mode: SagaMode): Promise<void> {
+    expect((await http('PUT', `${this.url('order-service')}/saga-mode`, { mode })).body).toEqual({ mode });
+  }
 
   /** Waits until every order left PENDING and returns them. */
   async settled(ids: string[], timeoutMs = 30_000): Promise<OrderView[]> {
