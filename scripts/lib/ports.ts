@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { basename } from 'node:path';
 
 /** Resolves true when something accepts TCP connections on host:port (never hangs). */
@@ -13,6 +13,18 @@ export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): 
     socket.setTimeout(timeoutMs, () => finish(false));
     socket.once('connect', () => finish(true));
     socket.once('error', () => finish(false));
+  });
+}
+
+/** A TCP port free right now on 127.0.0.1 (the OS picks it), for a process about to listen on it. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
   });
 }
 

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { appEntry, type AppInfo } from '../../scripts/lib/apps';
+import { freePort } from '../../scripts/lib/ports';
 import { eventually } from './eventually';
 
 export interface AppProcess {
@@ -16,16 +16,7 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
+export { freePort };
 
 /** Spawns a built app (test global setup builds them) with exactly the env given, plus PATH. */
 export async function spawnApp(name: AppInfo['name'], env: Record<string, string>): Promise<AppProcess> {

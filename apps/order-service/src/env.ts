@@ -1,7 +1,12 @@
 import { SagaModeSchema } from '@passo/contracts';
 import { appEnvSchema } from '@passo/platform';
+import { z } from 'zod';
 
 export const orderServiceEnv = appEnvSchema('ORDER_DATABASE_URL', 3001).extend({
   /** Default saga mode for new orders until PUT /saga-mode overrides it. */
   SAGA_MODE: SagaModeSchema.default('choreography'),
+  /** A choreographed saga still PENDING this long after placement is reported as stuck (no one compensates it). */
+  SAGA_DEADLINE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(30_000),
+  /** How often the stuck-saga audit looks (one indexed query per run). */
+  SAGA_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
 });

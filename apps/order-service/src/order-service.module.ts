@@ -13,6 +13,8 @@ import { OrderSagaConsumer } from './saga/order-saga.consumer';
 import { OrderSagaRepository } from './saga/order-saga.repository';
 import { RecordPricesHandler } from './saga/record-prices.handler';
 import { SettleOrderHandler } from './saga/settle-order.handler';
+import { SagaAuditRepository } from './saga-audit/saga-audit.repository';
+import { StuckSagaAuditor } from './saga-audit/stuck-saga.auditor';
 import { SagaModeController } from './saga-mode/saga-mode.controller';
 import { SagaModeService } from './saga-mode/saga-mode.service';
 
@@ -36,6 +38,8 @@ import { SagaModeService } from './saga-mode/saga-mode.service';
     ListOrdersHandler,
     SettleOrderHandler,
     RecordPricesHandler,
+    SagaAuditRepository,
+    StuckSagaAuditor,
   ],
 })
 export class OrderServiceModule {}

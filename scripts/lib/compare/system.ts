@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { Client } from 'pg';
+import { APPS } from '../apps';
+import type { Infra } from '../infra';
+import type { QueryFn, SagaDatabases } from '../invariants';
+import { migrate, SERVICES, type ServiceName } from '../migrator';
+import { dropDatabase, ensureDatabase, withDatabase } from '../pg-admin';
+import { freePort } from '../ports';
+import { type RunningApp, spawnRunApp, stopApp, waitHealthy } from './app-processes';
+
+/** What the counters said at one moment: the measurements are differences of two of these. */
+export interface Snapshot {
+  at: number;
+  /** pg_stat_database.xact_commit summed over the run's four databases. */
+  commits: number;
+  /** Statements this script ran on those databases (each one commit), to take out of `commits`. */
+  ownQueries: number;
+  /** Messages stored in the run's JetStream streams. */
+  messages: number;
+}
+
+/**
+ * The four apps on databases and streams of their own (dropped and deleted at the end), so a
+ * run measures nothing but itself, next to whatever else uses the same servers.
+ */
+export class CompareSystem {
+  /** Every stream of the run is `<PREFIX>_…`. */
+  readonly prefix = `cmp${randomBytes(4).toString('hex')}`;
+  readonly apps: RunningApp[] = [];
+  private readonly urls = new Map<ServiceName, string>();
+  private readonly clients = new Map<ServiceName, Client>();
+  private admin?: Client;
+  private nats?: NatsConnection;
+  private ownQueries = 0;
+  private stopped?: Promise<void>;
+
+  constructor(
+    private readonly infra: Infra,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Fresh, migrated databases for the four services; connections to read them and the broker. */
+  async createDatabases(): Promise<void> {
+    const server = this.infra.adminUrl ?? this.infra.urls.ORDER_DATABASE_URL;
+    const tag = randomBytes(3).toString('hex');
+    for (const spec of SERVICES) {
+      this.guard();
+      const url = withDatabase(server, `passo_compare_${spec.name}_${tag}`);
+      this.urls.set(spec.name, url); // before creating: a failure half-way still drops it
+      await ensureDatabase(url);
+      await migrate(spec, url, { log: this.log });
+    }
+    this.admin = await connected(withDatabase(server, 'postgres'));
+    for (const name of ['order', 'inventory', 'payment'] as const) {
+      this.clients.set(name, await connected(this.urls.get(name)!));
+    }
+    this.nats = await connect({ servers: this.infra.urls.NATS_URL.split(','), name: 'passo-compare' });
+  }
+
+  /** The four built apps, each on a free port, with LOG_LEVEL=warn; resolves when all are healthy. */
+  async startApps(): Promise<void> {
+    for (const { name, databaseUrlVar } of APPS) {
+      const service = SERVICES.find((s) => s.urlEnv === databaseUrlVar)!.name;
+      const port = await freePort();
+      const env = {
+        [databaseUrlVar]: this.urls.get(service)!,
+        NATS_URL: this.infra.urls.NATS_URL,
+        PASSO_TOPOLOGY_PREFIX: this.prefix,
+        LOG_LEVEL: 'warn',
+      };
+      this.guard(); // from here to the push, nothing awaits: a stop sees every app started
+      this.apps.push(spawnRunApp(name, port, env, (line) => process.stderr.write(`${line}\n`)));
+    }
+    await waitHealthy(this.apps, 60_000);
+  }
+
+  url(name: RunningApp['name']): string {
+    return this.apps.find((app) => app.name === name)!.url;
+  }
+
+  /** The saga databases for reading; every statement is counted (see Snapshot.ownQueries). */
+  databases(): SagaDatabases {
+    const query =
+      (name: ServiceName): QueryFn =>
+      async <R>(sql: string, params: unknown[] = []) => {
+        this.ownQueries++;
+        return (await this.clients.get(name)!.query(sql, params)).rows as R[];
+      };
+    return { order: query('order'), inventory: query('inventory'), payment: query('payment') };
+  }
+
+  /** An app that died mid-run is reported at once instead of as a timeout. */
+  checkAlive(): void {
+    const dead = this.apps.find((app) => app.exit !== undefined);
+    if (dead) throw new Error(`${dead.name} exited (${dead.exit}) during the run:\n${dead.lastLines()}`);
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const names = [...this.urls.values()].map((url) => new URL(url).pathname.slice(1));
+    const { rows } = await this.admin!.query<{ commits: string }>(
+      'SELECT coalesce(sum(xact_commit), 0)::text AS commits FROM pg_stat_database WHERE datname = ANY($1::text[])',
+      [names],
+    );
+    let messages = 0;
+    for await (const stream of (await this.nats!.jetstreamManager()).streams.list()) {
+      if (this.ours(stream.config.name)) messages += stream.state.messages;
+    }
+    return { at: Date.now(), commits: Number(rows[0].commits), ownQueries: this.ownQueries, messages };
+  }
+
+  /** Stops the apps, then removes everything the run created. Safe to call at any point, and twice. */
+  stop(options: { signalled?: boolean } = {}): Promise<void> {
+    this.stopped ??= this.teardown(options);
+    return this.stopped;
+  }
+
+  /** The run's streams: Topology names them `<PREFIX>_<CONTEXT>`. */
+  private ours(stream: string): boolean {
+    return stream.startsWith(`${this.prefix.toUpperCase()}_`);
+  }
+
+  /** A stop (Ctrl-C) during start: start no more apps, create no more databases. */
+  private guard(): void {
+    if (this.stopped) throw new Error('stopped');
+  }
+
+  private async teardown({ signalled = false }: { signalled?: boolean }): Promise<void> {
+    await Promise.all(this.apps.map((app) => stopApp(app, { signalled })));
+    for (const client of [...this.clients.values(), this.admin]) await client?.end().catch(() => undefined);
+    this.clients.clear();
+    this.admin = undefined;
+    // Each step on its own: NATS being down must not keep the databases from being dropped.
+    await this.deleteStreams().catch((e: Error) => this.log(`deleting the run's streams: ${e.message}`));
+    for (const url of this.urls.values()) await dropDatabase(url).catch((e: Error) => this.log(`drop: ${e.message}`));
+    this.urls.clear();
+  }
+
+  private async deleteStreams(): Promise<void> {
+    const nats = this.nats;
+    this.nats = undefined;
+    if (!nats) return;
+    const jsm = await nats.jetstreamManager();
+    for await (const stream of jsm.streams.list()) {
+      if (this.ours(stream.config.name)) await jsm.streams.delete(stream.config.name);
+    }
+    await nats.drain();
+  }
+}
+
+async function connected(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  client.on('error', () => undefined); // a dropped connection fails the next query, which reports it
+  await client.connect();
+  return client;
+}

@@ -1,0 +1,77 @@
+import type { OrderView } from '@passo/contracts';
+import { startApp, type AppProcess } from '../support/app-process';
+import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { eventually } from '../support/eventually';
+import { http } from '../support/http';
+
+/** order-service alone: no inventory or payment runs, so every saga it starts stays PENDING. */
+describe('order-service stuck-saga audit', () => {
+  let db: TestDatabase;
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    db = await testDatabase('order');
+    app = await startApp('order-service', {
+      ORDER_DATABASE_URL: db.url,
+      NATS_URL: testNatsUrl(),
+      SAGA_DEADLINE_MS: '1000',
+      SAGA_AUDIT_INTERVAL_MS: '200',
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await db?.drop();
+  });
+
+  const place = async (customerId: string, sagaMode: string) => {
+    const response = await http<OrderView>('POST', `${app.url}/orders`, {
+      customerId,
+      items: [{ sku: 'BOOK-1', quantity: 1 }],
+      sagaMode,
+    });
+    expect(response.status).toBe(201);
+    return response.body.id;
+  };
+  const stuckGauge = async () => {
+    const metrics = (await http<string>('GET', `${app.url}/metrics`)).body;
+    return /^passo_saga_stuck\{mode="choreography"\} (\S+)$/m.exec(metrics)?.[1];
+  };
+  const auditsPass = (count: number) => new Promise((r) => setTimeout(r, count * 200));
+  const stuckLines = () =>
+    app
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('saga stuck'));
+
+  it('flags a choreographed order past its deadline (not an orchestrated one), then reports it settled', async () => {
+    // The orchestrated order is the older one: when the other is flagged, it was past the deadline too.
+    const orchestrated = await place('olga', 'orchestration');
+    const choreographed = await place('carl', 'choreography');
+
+    expect(await eventually(async () => ((await stuckGauge()) === '1' ? '1' : undefined))).toBe('1');
+    await eventually(() => stuckLines().some((line) => line.includes(choreographed)));
+    const flagged = stuckLines().filter((line) => line.includes(choreographed));
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]).toContain('carl');
+    expect(stuckLines().filter((line) => line.includes(orchestrated))).toEqual([]);
+    // Absence cannot be polled for: let five more audits run, and the order is still reported once.
+    await auditsPass(5);
+    expect(stuckLines().filter((line) => line.includes(choreographed))).toHaveLength(1);
+
+    // Settled behind the saga's back, as a late participant would settle it.
+    await db.query(
+      `UPDATE orders SET status = 'CANCELLED', cancellation_reason = 'TIMEOUT', updated_at = now() WHERE id = $1`,
+      [choreographed],
+    );
+    expect(await eventually(async () => ((await stuckGauge()) === '0' ? '0' : undefined))).toBe('0');
+    const settled = await eventually(() =>
+      app
+        .output()
+        .split('\n')
+        .find((line) => line.includes('settled after being stuck') && line.includes(choreographed)),
+    );
+    expect(settled).toContain('CANCELLED');
+    await auditsPass(5);
+    expect(app.output().split('settled after being stuck').length - 1).toBe(1);
+  });
+});
