@@ -124,7 +124,7 @@ describe('saga-orchestrator: driving orchestrated sagas by commands', () => {
     const { body } = await t.saga(orderId);
     expect(body).toMatchObject({ orderId, state: 'CONFIRMED', version: 3 });
     expect(body.steps.map((s) => [s.name, s.status])).toEqual([
-      ['Start', 'RESERVING'],
+      ['OrderPlaced', 'RESERVING'],
       ['StockReserved', 'CHARGING'],
       ['PaymentCompleted', 'CONFIRMING'],
       ['OrderConfirmed', 'CONFIRMED'],

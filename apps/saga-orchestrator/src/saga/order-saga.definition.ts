@@ -37,7 +37,7 @@ export interface SagaState {
 }
 
 export type SagaMessage =
-  | { type: 'Start'; orderId: string; customerId: string; items: SagaItem[] }
+  | { type: 'OrderPlaced'; orderId: string; customerId: string; items: SagaItem[] }
   | { type: 'StockReserved'; amountCents: number; lines: SagaLine[] }
   | { type: 'StockReservationFailed'; reason: 'OUT_OF_STOCK' | 'UNKNOWN_SKU'; sku: string }
   | { type: 'StockReleased' }

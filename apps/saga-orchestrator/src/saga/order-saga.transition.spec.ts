@@ -3,7 +3,7 @@ import { emptySaga, transition, type SagaCommand, type SagaMessage, type SagaSta
 
 const items = [{ sku: 'SKU-1', quantity: 2 }];
 const M = {
-  Start: { type: 'Start', orderId: 'o-1', customerId: 'c-1', items },
+  OrderPlaced: { type: 'OrderPlaced', orderId: 'o-1', customerId: 'c-1', items },
   StockReserved: { type: 'StockReserved', amountCents: 1500, lines: [{ sku: 'SKU-1', quantity: 2, priceCents: 750 }] },
   StockReservationFailed: { type: 'StockReservationFailed', reason: 'OUT_OF_STOCK', sku: 'SKU-1' },
   StockReleased: { type: 'StockReleased' },
@@ -22,8 +22,8 @@ const given = (...messages: SagaMessage[]): SagaState =>
 const types = (commands: SagaCommand[]) => commands.map((c) => c.type);
 
 describe('order saga transition', () => {
-  it('happy path: Start → ReserveStock → ChargePayment → ConfirmOrder → CONFIRMED', () => {
-    let r = transition(emptySaga('o-1'), M.Start);
+  it('happy path: OrderPlaced → ReserveStock → ChargePayment → ConfirmOrder → CONFIRMED', () => {
+    let r = transition(emptySaga('o-1'), M.OrderPlaced);
     expect(r.state.status).toBe('RESERVING');
     expect(r.commands).toEqual([{ type: 'ReserveStock', orderId: 'o-1', customerId: 'c-1', items }]);
     r = transition(r.state, M.StockReserved);
@@ -38,13 +38,13 @@ describe('order saga transition', () => {
   });
 
   it.each(['OUT_OF_STOCK', 'UNKNOWN_SKU'] as const)('stock fails (%s): cancel, nothing to release', (reason) => {
-    const r = transition(given(M.Start), { ...M.StockReservationFailed, reason });
+    const r = transition(given(M.OrderPlaced), { ...M.StockReservationFailed, reason });
     expect(r.state).toMatchObject({ status: 'CANCELLED', cancelReason: reason });
     expect(r.commands).toEqual([{ type: 'CancelOrder', orderId: 'o-1', reason }]);
   });
 
   it.each(['INSUFFICIENT_FUNDS', 'UNKNOWN_CUSTOMER'] as const)('payment fails (%s): release, then cancel', (reason) => {
-    const r = transition(given(M.Start, M.StockReserved), { type: 'PaymentFailed', reason });
+    const r = transition(given(M.OrderPlaced, M.StockReserved), { type: 'PaymentFailed', reason });
     expect(r.state).toMatchObject({ status: 'CANCELLED', cancelReason: reason, releaseRequested: true });
     expect(r.commands).toEqual([
       { type: 'ReleaseStock', orderId: 'o-1' },
@@ -54,8 +54,8 @@ describe('order saga transition', () => {
 
   it.each([
     ['STARTED', [], ['CancelOrder']],
-    ['RESERVING', [M.Start], ['CancelOrder']],
-    ['CHARGING', [M.Start, M.StockReserved], ['ReleaseStock', 'CancelOrder']],
+    ['RESERVING', [M.OrderPlaced], ['CancelOrder']],
+    ['CHARGING', [M.OrderPlaced, M.StockReserved], ['ReleaseStock', 'CancelOrder']],
   ] as const)('deadline in %s: compensates %j and cancels with TIMEOUT', (_status, history, expected) => {
     const r = transition(given(...history), M.DeadlinePassed);
     expect(r.state).toMatchObject({ status: 'CANCELLED', cancelReason: 'TIMEOUT' });
@@ -64,34 +64,34 @@ describe('order saga transition', () => {
   });
 
   it('deadline in CONFIRMING (past the pivot): retries ConfirmOrder, never refunds a paid order', () => {
-    const r = transition(given(M.Start, M.StockReserved, M.PaymentCompleted), M.DeadlinePassed);
+    const r = transition(given(M.OrderPlaced, M.StockReserved, M.PaymentCompleted), M.DeadlinePassed);
     expect(r.state.status).toBe('CONFIRMING');
     expect(r.commands).toEqual([{ type: 'ConfirmOrder', orderId: 'o-1', totalCents: 1500 }]);
   });
 
   it('late PaymentCompleted after a timeout: refunds once', () => {
-    const r = transition(given(M.Start, M.StockReserved, M.DeadlinePassed), M.PaymentCompleted);
+    const r = transition(given(M.OrderPlaced, M.StockReserved, M.DeadlinePassed), M.PaymentCompleted);
     expect(r.state).toMatchObject({ status: 'CANCELLED', cancelReason: 'TIMEOUT', refundRequested: true });
     expect(r.commands).toEqual([{ type: 'RefundPayment', orderId: 'o-1', paymentId: 'p-1' }]);
     expect(transition(r.state, M.PaymentCompleted).commands).toEqual([]);
   });
 
   it('late StockReserved after a cancel: releases once', () => {
-    const r = transition(given(M.Start, M.DeadlinePassed), M.StockReserved);
+    const r = transition(given(M.OrderPlaced, M.DeadlinePassed), M.StockReserved);
     expect(r.state).toMatchObject({ status: 'CANCELLED', stockReserved: true, releaseRequested: true });
     expect(r.commands).toEqual([{ type: 'ReleaseStock', orderId: 'o-1' }]);
     expect(transition(r.state, M.StockReserved).commands).toEqual([]);
   });
 
   it.each([
-    ['Start while RESERVING', [M.Start], M.Start],
-    ['StockReserved while CHARGING', [M.Start, M.StockReserved], M.StockReserved],
-    ['PaymentCompleted while CONFIRMING', [M.Start, M.StockReserved, M.PaymentCompleted], M.PaymentCompleted],
-    ['PaymentFailed after PaymentCompleted', [M.Start, M.StockReserved, M.PaymentCompleted], M.PaymentFailed],
-    ['ReleaseStock owed once', [M.Start, M.StockReserved, M.PaymentFailed], M.StockReserved],
+    ['OrderPlaced while RESERVING', [M.OrderPlaced], M.OrderPlaced],
+    ['StockReserved while CHARGING', [M.OrderPlaced, M.StockReserved], M.StockReserved],
+    ['PaymentCompleted while CONFIRMING', [M.OrderPlaced, M.StockReserved, M.PaymentCompleted], M.PaymentCompleted],
+    ['PaymentFailed after PaymentCompleted', [M.OrderPlaced, M.StockReserved, M.PaymentCompleted], M.PaymentFailed],
+    ['ReleaseStock owed once', [M.OrderPlaced, M.StockReserved, M.PaymentFailed], M.StockReserved],
     [
       'OrderConfirmed while CONFIRMED',
-      [M.Start, M.StockReserved, M.PaymentCompleted, M.OrderConfirmed],
+      [M.OrderPlaced, M.StockReserved, M.PaymentCompleted, M.OrderConfirmed],
       M.OrderConfirmed,
     ],
   ] as const)('duplicate %s is ignored', (_name, history, message) => {
@@ -113,13 +113,13 @@ const ALLOWED: Record<SagaState['status'], SagaCommandType[]> = {
 
 /** One reachable state per status, plus hand-made odd ones (flags a real run would not produce). */
 const SAMPLES: SagaState[] = [
-  ...[[], [M.Start], [M.Start, M.StockReserved], [M.Start, M.StockReserved, M.PaymentCompleted]].map((h) =>
-    given(...h),
+  ...[[], [M.OrderPlaced], [M.OrderPlaced, M.StockReserved], [M.OrderPlaced, M.StockReserved, M.PaymentCompleted]].map(
+    (h) => given(...h),
   ),
-  given(M.Start, M.StockReserved, M.PaymentCompleted, M.OrderConfirmed),
-  given(M.Start, M.StockReservationFailed),
-  given(M.Start, M.StockReserved, M.DeadlinePassed),
-  ...SAGA_STATUSES.map((status) => ({ ...given(M.Start), status, stockReserved: true, paymentCompleted: true })),
+  given(M.OrderPlaced, M.StockReserved, M.PaymentCompleted, M.OrderConfirmed),
+  given(M.OrderPlaced, M.StockReservationFailed),
+  given(M.OrderPlaced, M.StockReserved, M.DeadlinePassed),
+  ...SAGA_STATUSES.map((status) => ({ ...given(M.OrderPlaced), status, stockReserved: true, paymentCompleted: true })),
 ];
 
 describe('exhaustive: every sampled state × every message', () => {

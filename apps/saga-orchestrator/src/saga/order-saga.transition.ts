@@ -33,10 +33,10 @@ export interface SagaTransition {
  * state as it is and sends nothing, so redelivery can never move a saga backwards.
  */
 export function transition(state: SagaState, message: SagaMessage): SagaTransition {
-  if (message.type === 'Start') {
+  if (message.type === 'OrderPlaced') {
     if (state.status !== 'STARTED') return ignored(state, message);
     const { orderId, customerId, items } = message;
-    return advance({ ...state, orderId, customerId, items }, ORDER_SAGA[0], 'Start');
+    return advance({ ...state, orderId, customerId, items }, ORDER_SAGA[0], 'OrderPlaced');
   }
   switch (state.status) {
     case 'CONFIRMED':
@@ -87,10 +87,11 @@ function advance(state: SagaState, step: SagaStep, cause: string): SagaTransitio
  * separate COMPENSATING wait: the saga is CANCELLED as soon as the undo is durably decided.
  */
 function fail(state: SagaState, reason: CancellationReason, cause: SagaMessage): SagaTransition {
-  const { state: settled, commands } = compensate({ ...state, status: 'CANCELLED', cancelReason: reason });
+  const { state: settled, commands: undo } = compensate({ ...state, status: 'CANCELLED', cancelReason: reason });
+  const commands = [...undo, cancelOrder(settled, reason)];
   return {
     state: settled,
-    commands: [...commands, cancelOrder(settled, reason)],
+    commands,
     log: `${state.status} --${cause.type}--> CANCELLED(${reason})${commands.map((c) => ` +${c.type}`).join('')}`,
   };
 }

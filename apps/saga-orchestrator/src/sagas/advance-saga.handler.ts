@@ -70,7 +70,7 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
 
   private async apply(tx: Prisma.TransactionClient, { orderId, message, cause }: AdvanceSaga): Promise<void> {
     const saved = await this.sagas.load(tx, orderId);
-    if (!saved && message.type !== 'Start') {
+    if (!saved && message.type !== 'OrderPlaced') {
       this.logger.warn(`${message.type} for order ${orderId}, which has no saga: ignored`);
       return;
     }

@@ -29,7 +29,7 @@ export class SagasConsumer {
   @OnMessage(OrderPlaced)
   onOrderPlaced(@Payload() m: Envelope<OrderPlaced>) {
     const { orderId, customerId, items } = m.payload;
-    return this.advance(m, OrderPlaced, { type: 'Start', orderId, customerId, items });
+    return this.advance(m, OrderPlaced, { type: 'OrderPlaced', orderId, customerId, items });
   }
 
   @OnMessage(StockReserved)
