@@ -29,16 +29,29 @@ interface Options {
   timeoutMs: number;
 }
 
-function options(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      orders: { type: 'string', default: '200' },
-      concurrency: { type: 'string', default: '20' },
-      modes: { type: 'string', default: SAGA_MODES.join(',') },
-      timeout: { type: 'string', default: '120' },
-    },
-  });
+const USAGE = `npm run compare -- [--orders 200] [--concurrency 20] [--modes ${SAGA_MODES.join(',')}] [--timeout 120]
+  --orders       orders placed per mode
+  --concurrency  POST /orders requests in flight at once
+  --modes        which saga modes to run, in order
+  --timeout      seconds a mode's sagas may take to settle`;
+
+function options(argv: string[]): Options | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        orders: { type: 'string', default: '200' },
+        concurrency: { type: 'string', default: '20' },
+        modes: { type: 'string', default: SAGA_MODES.join(',') },
+        timeout: { type: 'string', default: '120' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (values.help) return 'help';
   const positive = (name: string, raw: string) => {
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 1)
@@ -62,6 +75,10 @@ class UsageError extends Error {}
 
 async function main(): Promise<number> {
   const opts = options(process.argv.slice(2));
+  if (opts === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const infra = await ensureInfra(log);
   const system = new CompareSystem(infra, log);
   let interrupted = false;
