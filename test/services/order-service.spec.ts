@@ -12,13 +12,14 @@ import {
   type OrderView,
   type SagaMode,
 } from '@passo/contracts';
-import { ensureStreams, listDeadLetters, Topology } from '@passo/outbox';
-import type { JetStreamClient, JetStreamManager } from 'nats';
+import { ensureStreams, Topology } from '@passo/outbox';
+import type { JetStreamManager } from 'nats';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support/dead-letters';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-import { natsConnection, storedMessages } from '../support/nats';
+import { consumedUpTo, publishAs, natsConnection, storedMessages } from '../support/nats';
 
 type Settled = OrderConfirmed | OrderCancelled;
 
@@ -27,14 +28,12 @@ describe('order-service: settling the order', () => {
   const topology = new Topology({ prefix });
   let db: TestDatabase;
   let app: AppProcess;
-  let js: JetStreamClient;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
     db = await testDatabase('order');
     const nc = await natsConnection();
     jsm = await nc.jetstreamManager();
-    js = nc.jetstream();
     await ensureStreams(jsm, topology, [ConfirmOrder, PaymentCompleted, StockReservationFailed]);
     app = await startApp('order-service', {
       ORDER_DATABASE_URL: db.url,
@@ -79,19 +78,11 @@ describe('order-service: settling the order', () => {
   const cancelOrder = (orderId: string, reason: CancelOrder['reason']) =>
     envelope(CancelOrder, { orderId, sagaMode: 'orchestration', reason });
 
-  /** Publishes as a relay does; msgID defaults to the envelope id (one id end to end). */
-  function publish<P>(contract: MessageContract<P>, message: Envelope<P>, msgID = message.id) {
-    return js.publish(topology.subject(contract), JSON.stringify(message), { msgID });
-  }
+  const publish = <P>(contract: MessageContract<P>, message: Envelope<P>) => publishAs(topology, contract, message);
 
-  /** Publishes, then waits until order-service has acknowledged it: handled and committed, or ignored. */
+  /** Publishes, then waits until order-service has acknowledged it. */
   async function deliver<P>(contract: MessageContract<P>, message: Envelope<P>): Promise<void> {
-    const { seq } = await publish(contract, message);
-    await eventually(async () => {
-      const durable = topology.durable('order-service', contract);
-      const info = await jsm.consumers.info(topology.stream(contract.context).name, durable);
-      return info.ack_floor.stream_seq >= seq;
-    });
+    await consumedUpTo(topology, 'order-service', contract, (await publish(contract, message)).seq);
   }
 
   /** What the service wrote to publish for an order (its outbox, published or not), in order. */
@@ -123,6 +114,18 @@ describe('order-service: settling the order', () => {
   }
 
   describe('orchestration: the orchestrator commands the outcome', () => {
+    /** Each command has one answer: the order's only settlement on NATS, caused by the command. */
+    async function expectAnswered(command: Envelope<{ orderId: string }>, type: string, fields: Partial<Settled>) {
+      const { orderId } = command.payload;
+      const [answer] = await published(orderId, 1);
+      expect(answer).toMatchObject({
+        type,
+        correlationId: orderId,
+        causationId: command.id,
+        payload: { orderId, sagaMode: 'orchestration', ...fields },
+      });
+    }
+
     it('ConfirmOrder confirms a PENDING order with its total and answers OrderConfirmed, once', async () => {
       const id = await placed('orchestration');
       const confirm = confirmOrder(id, 4_200);
@@ -131,13 +134,7 @@ describe('order-service: settling the order', () => {
 
       expect(await order(id)).toMatchObject({ status: 'CONFIRMED', totalCents: 4_200, cancellationReason: null });
       expect(await outboxTypes(id)).toEqual(['OrderPlaced', 'OrderConfirmed']);
-      const [confirmed] = await published(id, 1);
-      expect(confirmed).toMatchObject({
-        type: 'OrderConfirmed',
-        correlationId: id,
-        causationId: confirm.id,
-        payload: { orderId: id, sagaMode: 'orchestration', totalCents: 4_200 },
-      });
+      await expectAnswered(confirm, 'OrderConfirmed', { totalCents: 4_200 });
     });
 
     it('CancelOrder cancels a PENDING order with the reason and answers OrderCancelled', async () => {
@@ -147,13 +144,7 @@ describe('order-service: settling the order', () => {
 
       expect(await order(id)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'INSUFFICIENT_FUNDS' });
       expect(await outboxTypes(id)).toEqual(['OrderPlaced', 'OrderCancelled']);
-      const [cancelled] = await published(id, 1);
-      expect(cancelled).toMatchObject({
-        type: 'OrderCancelled',
-        correlationId: id,
-        causationId: cancel.id,
-        payload: { orderId: id, sagaMode: 'orchestration', reason: 'INSUFFICIENT_FUNDS' },
-      });
+      await expectAnswered(cancel, 'OrderCancelled', { reason: 'INSUFFICIENT_FUNDS' });
     });
 
     it('a ConfirmOrder after a CancelOrder leaves the order CANCELLED and announces nothing more', async () => {
@@ -177,23 +168,13 @@ describe('order-service: settling the order', () => {
 
     it('dead-letters a command for a choreographed order at once, and leaves the order PENDING', async () => {
       const id = await placed('choreography');
-      const confirm = confirmOrder(id, 4_200);
-      // The schema admits only 'orchestration'; the cast builds the bug the transport must refuse.
-      const bad = {
-        ...confirm,
-        payload: { ...confirm.payload, sagaMode: 'choreography' },
-      } as unknown as Envelope<ConfirmOrder>;
-      await publish(ConfirmOrder, bad);
+      const confirm = asChoreographed(confirmOrder(id, 4_200));
+      await publish(ConfirmOrder, confirm);
 
-      const letter = await eventually(async () =>
-        (await listDeadLetters(jsm, topology, { limit: 100 })).find((found) => found.originalMsgId === bad.id),
-      );
-      expect(letter).toMatchObject({
+      expectSagaModeRefused(await deadLetterOf(jsm, topology, confirm.id), {
         consumer: 'order-service',
         originalSubject: topology.subject(ConfirmOrder),
-        deliveryCount: 1,
       });
-      expect(letter!.error).toMatch(/^invalid message: payload: .*sagaMode/);
       expect(await order(id)).toMatchObject({ status: 'PENDING', totalCents: null });
       expect(await outboxTypes(id)).toEqual(['OrderPlaced']);
     });

@@ -11,13 +11,14 @@ import {
   type MessageContract,
   type PaymentView,
 } from '@passo/contracts';
-import { ensureStreams, listDeadLetters, Topology } from '@passo/outbox';
-import type { JetStreamClient, JetStreamManager } from 'nats';
+import { ensureStreams, Topology } from '@passo/outbox';
+import type { JetStreamManager } from 'nats';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support/dead-letters';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-import { natsConnection, storedMessages, type StoredMessage } from '../support/nats';
+import { consumedUpTo, publishAs, natsConnection, storedMessages, type StoredMessage } from '../support/nats';
 
 type PaymentEvent = PaymentCompleted | PaymentFailed | PaymentRefunded;
 
@@ -26,14 +27,12 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
   const topology = new Topology({ prefix });
   let db: TestDatabase;
   let app: AppProcess;
-  let js: JetStreamClient;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
     db = await testDatabase('payment');
     const nc = await natsConnection();
     jsm = await nc.jetstreamManager();
-    js = nc.jetstream();
     await ensureStreams(jsm, topology, [StockReserved, PaymentCompleted]);
     app = await startApp('payment-service', {
       PAYMENT_DATABASE_URL: db.url,
@@ -76,19 +75,9 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     };
   }
 
-  /** Publishes as the inventory relay does; msgID defaults to the envelope id (one id end to end). */
-  async function publish(envelope: Envelope<StockReserved>, msgID = envelope.id) {
-    return js.publish(topology.subject(StockReserved), JSON.stringify(envelope), { msgID });
-  }
-
-  /** Until payment-service has acknowledged every StockReserved up to `seq`: handled and committed, or ignored. */
-  async function consumedUpTo(seq: number): Promise<void> {
-    await eventually(async () => {
-      const durable = topology.durable('payment-service', StockReserved);
-      const info = await jsm.consumers.info(topology.stream('inventory').name, durable);
-      return info.ack_floor.stream_seq >= seq;
-    });
-  }
+  const publish = (envelope: Envelope<StockReserved>, msgID = envelope.id) =>
+    publishAs(topology, StockReserved, envelope, msgID);
+  const consumed = (seq: number) => consumedUpTo(topology, 'payment-service', StockReserved, seq);
 
   async function payments(orderId: string): Promise<PaymentView[]> {
     const response = await http<PaymentView[]>('GET', `${app.url}/payments?orderId=${orderId}`);
@@ -236,7 +225,7 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     await emittedEvent(original.payload.orderId);
 
     const duplicate = { ...original, id: randomUUID() };
-    await consumedUpTo((await publish(duplicate)).seq);
+    await consumed((await publish(duplicate)).seq);
     expect(await payments(original.payload.orderId)).toHaveLength(1);
     expect(await balance(dave)).toBe(2_000);
     expect(await outboxTypes(original.payload.orderId)).toEqual(['PaymentCompleted']);
@@ -250,7 +239,7 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     const original = stockReserved(erin, 1_000);
     const copies = [original, ...Array.from({ length: 5 }, () => ({ ...original, id: randomUUID() }))];
     const acks = await Promise.all(copies.map((copy) => publish(copy)));
-    await consumedUpTo(Math.max(...acks.map((ack) => ack.seq)));
+    await consumed(Math.max(...acks.map((ack) => ack.seq)));
 
     expect(await payments(original.payload.orderId)).toEqual([expect.objectContaining({ status: 'COMPLETED' })]);
     expect(await balance(erin)).toBe(9_000);
@@ -266,7 +255,7 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     expect(await settledPayment(original.payload.orderId)).toMatchObject({ status: 'FAILED' });
 
     await wallet(frank, 10_000);
-    await consumedUpTo((await publish({ ...original, id: randomUUID() })).seq);
+    await consumed((await publish({ ...original, id: randomUUID() })).seq);
     expect(await payments(original.payload.orderId)).toEqual([expect.objectContaining({ status: 'FAILED' })]);
     expect(await balance(frank)).toBe(10_000);
     expect(await outboxTypes(original.payload.orderId)).toEqual(['PaymentFailed']);
@@ -282,7 +271,7 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     // Within the duplicate window the broker itself drops a re-publish with the same Nats-Msg-Id...
     expect((await publish(message)).duplicate).toBe(true);
     // ...and past it (or replayed from the dead letters, under a new Nats-Msg-Id) the inbox does.
-    await consumedUpTo((await publish(message, randomUUID())).seq);
+    await consumed((await publish(message, randomUUID())).seq);
     expect(await payments(message.payload.orderId)).toHaveLength(1);
     expect(await balance(gina)).toBe(3_500);
     expect(await outboxTypes(message.payload.orderId)).toEqual(['PaymentCompleted']);
@@ -294,7 +283,7 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     const hank = customer();
     await wallet(hank, 5_000);
     const message = stockReserved(hank, 1_000, { sagaMode: 'orchestration' });
-    await consumedUpTo((await publish(message)).seq);
+    await consumed((await publish(message)).seq);
 
     expect(await payments(message.payload.orderId)).toEqual([]);
     expect(await balance(hank)).toBe(5_000);
@@ -314,27 +303,23 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     const refundPayment = (orderId: string, paymentId: string) =>
       command(RefundPayment, { orderId, sagaMode: 'orchestration', paymentId });
 
-    /** Publishes as the orchestrator's relay does; msgID defaults to the envelope id. */
-    function send<P>(contract: MessageContract<P>, message: Envelope<P>, msgID = message.id) {
-      return js.publish(topology.subject(contract), JSON.stringify(message), { msgID });
-    }
+    const send = <P>(contract: MessageContract<P>, message: Envelope<P>) => publishAs(topology, contract, message);
 
-    /** Sends, then waits until payment-service has acknowledged it: handled and committed, or ignored. */
+    /** Sends, then waits until payment-service has acknowledged it. */
     async function deliver<P>(contract: MessageContract<P>, message: Envelope<P>): Promise<void> {
-      const { seq } = await send(contract, message);
-      await eventually(async () => {
-        const durable = topology.durable('payment-service', contract);
-        const info = await jsm.consumers.info(topology.stream(contract.context).name, durable);
-        return info.ack_floor.stream_seq >= seq;
-      });
+      await consumedUpTo(topology, 'payment-service', contract, (await send(contract, message)).seq);
     }
 
-    /** Commands a charge the wallet covers and returns its COMPLETED payment. */
-    async function charged(customerId: string, amountCents: number): Promise<PaymentView> {
+    /** Commands a charge and returns its payment, once settled with `status` (COMPLETED: the wallet covers it). */
+    async function charged(
+      customerId: string,
+      amountCents: number,
+      status: PaymentView['status'] = 'COMPLETED',
+    ): Promise<PaymentView> {
       const charge = chargePayment(customerId, amountCents);
       await send(ChargePayment, charge);
       const payment = await settledPayment(charge.payload.orderId);
-      expect(payment.status).toBe('COMPLETED');
+      expect(payment.status).toBe(status);
       return payment;
     }
 
@@ -430,10 +415,7 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     it('a refund of a FAILED payment gives nothing and answers nothing', async () => {
       const erin = customer();
       await wallet(erin, 100);
-      const charge = chargePayment(erin, 500);
-      await send(ChargePayment, charge);
-      const failed = await settledPayment(charge.payload.orderId);
-      expect(failed.status).toBe('FAILED');
+      const failed = await charged(erin, 500, 'FAILED');
 
       await deliver(RefundPayment, refundPayment(failed.orderId, failed.id));
       expect(await balance(erin)).toBe(100);
@@ -459,23 +441,13 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     it('dead-letters a ChargePayment for a choreographed order at once, and charges nothing', async () => {
       const gina = customer();
       await wallet(gina, 5_000);
-      const charge = chargePayment(gina, 1_000);
-      // The schema admits only 'orchestration'; the cast builds the bug the transport must refuse.
-      const bad = {
-        ...charge,
-        payload: { ...charge.payload, sagaMode: 'choreography' },
-      } as unknown as Envelope<ChargePayment>;
-      await send(ChargePayment, bad);
+      const charge = asChoreographed(chargePayment(gina, 1_000));
+      await send(ChargePayment, charge);
 
-      const letter = await eventually(async () =>
-        (await listDeadLetters(jsm, topology, { limit: 100 })).find((found) => found.originalMsgId === bad.id),
-      );
-      expect(letter).toMatchObject({
+      expectSagaModeRefused(await deadLetterOf(jsm, topology, charge.id), {
         consumer: 'payment-service',
         originalSubject: topology.subject(ChargePayment),
-        deliveryCount: 1,
       });
-      expect(letter!.error).toMatch(/^invalid message: payload: .*sagaMode/);
       expect(await payments(charge.payload.orderId)).toEqual([]);
       expect(await balance(gina)).toBe(5_000);
       expect(await outboxTypes(charge.payload.orderId)).toEqual([]);

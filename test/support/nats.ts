@@ -1,7 +1,8 @@
-import { OrderPlaced, type Envelope } from '@passo/contracts';
+import { OrderPlaced, type Envelope, type MessageContract } from '@passo/contracts';
 import { Topology } from '@passo/outbox';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection, type PubAck } from 'nats';
 import { testNatsUrl } from './databases';
+import { eventually } from './eventually';
 
 let shared: Promise<NatsConnection> | undefined;
 
@@ -15,6 +16,32 @@ afterAll(async () => {
   if (shared) await (await shared).drain();
   shared = undefined;
 });
+
+/** Publishes as a relay does: msgID defaults to the envelope id (one id end to end). */
+export async function publishAs<P>(
+  topology: Topology,
+  contract: MessageContract<P>,
+  message: Envelope<P>,
+  msgID = message.id,
+): Promise<PubAck> {
+  const js = (await natsConnection()).jetstream();
+  return js.publish(topology.subject(contract), JSON.stringify(message), { msgID });
+}
+
+/** Until `consumer` has acknowledged the contract's stream up to `seq`: handled and committed, or ignored. */
+export async function consumedUpTo(
+  topology: Topology,
+  consumer: string,
+  contract: MessageContract,
+  seq: number,
+): Promise<void> {
+  const jsm = await (await natsConnection()).jetstreamManager();
+  await eventually(async () => {
+    const durable = topology.durable(consumer, contract);
+    const info = await jsm.consumers.info(topology.stream(contract.context).name, durable);
+    return info.ack_floor.stream_seq >= seq;
+  });
+}
 
 export interface StoredMessage<P> {
   envelope: Envelope<P>;
