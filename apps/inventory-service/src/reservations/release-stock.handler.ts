@@ -1,15 +1,15 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type SagaMode, StockReleased } from '@passo/contracts';
-import { InboxService, OutboxService } from '@passo/outbox';
+import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
 import { PrismaClient } from '@passo/prisma/inventory';
-import { type Cause, INBOX_CONSUMER } from './reservation';
+import { INBOX_CONSUMER } from './reservation';
 import { ReservationsRepository } from './reservations.repository';
 
 export class ReleaseStock {
   constructor(
     readonly orderId: string,
     readonly sagaMode: SagaMode,
-    readonly cause: Cause,
+    readonly cause: MessageCause,
   ) {}
 }
 

@@ -1,15 +1,10 @@
 import type { Envelope, MessageContract, SagaMode } from '@passo/contracts';
+import type { MessageCause } from '@passo/outbox';
 
 /** The inbox's consumer name: the JetStream consumer group of this app too. */
 export const INBOX_CONSUMER = 'inventory-service';
 
-/** The message a use case runs for: its id is the inbox key and the causation id of what it emits. */
-export interface Cause {
-  id: string;
-  subject: string;
-}
-
-export function causeOf(message: Envelope, contract: MessageContract): Cause {
+export function causeOf(message: Envelope, contract: MessageContract): MessageCause {
   return { id: message.id, subject: contract.subject };
 }
 

@@ -1,14 +1,14 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type OrderPlaced, StockReservationFailed, StockReserved } from '@passo/contracts';
-import { InboxService, OutboxService } from '@passo/outbox';
+import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/inventory';
-import { amountOf, type Cause, INBOX_CONSUMER, type PricedLine, stockLines } from './reservation';
+import { amountOf, INBOX_CONSUMER, type PricedLine, stockLines } from './reservation';
 import { type Refusal, ReservationsRepository } from './reservations.repository';
 
 export class ReserveStock {
   constructor(
     readonly order: Pick<OrderPlaced, 'orderId' | 'sagaMode' | 'customerId' | 'items'>,
-    readonly cause: Cause,
+    readonly cause: MessageCause,
   ) {}
 }
 
@@ -44,7 +44,7 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStock, void> 
     }
   }
 
-  private async reserve(tx: Tx, order: ReserveStock['order'], cause: Cause): Promise<void> {
+  private async reserve(tx: Tx, order: ReserveStock['order'], cause: MessageCause): Promise<void> {
     const { orderId, sagaMode, customerId } = order;
     // The order's row first: a duplicate (even under a new message id) finds it and does nothing,
     // and every use case locks in one order: the reservation, then products by sku.
@@ -64,7 +64,7 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStock, void> 
   private async refuse(
     tx: Tx,
     { orderId, sagaMode }: ReserveStock['order'],
-    cause: Cause,
+    cause: MessageCause,
     refusal: StockRefused,
   ): Promise<void> {
     // Kept as a closed, empty reservation: a re-sent OrderPlaced must not reserve later (after a

@@ -1,13 +1,13 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InboxService } from '@passo/outbox';
+import { InboxService, type MessageCause } from '@passo/outbox';
 import { PrismaClient } from '@passo/prisma/inventory';
-import { type Cause, INBOX_CONSUMER } from './reservation';
+import { INBOX_CONSUMER } from './reservation';
 import { ReservationsRepository } from './reservations.repository';
 
 export class SellStock {
   constructor(
     readonly orderId: string,
-    readonly cause: Cause,
+    readonly cause: MessageCause,
   ) {}
 }
 

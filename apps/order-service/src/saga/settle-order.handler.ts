@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { OrderCancelled, OrderConfirmed, type CancellationReason, type SagaMode } from '@passo/contracts';
-import { InboxService, OutboxService } from '@passo/outbox';
+import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
 import { OrderSagaRepository } from './order-saga.repository';
 
 export const CONSUMER = 'order-service';
@@ -14,17 +14,11 @@ export interface Settlement {
   decision: Decision;
 }
 
-/** The message it runs for: its id is the inbox key and the causation id of what it emits. */
-export interface Cause {
-  id: string;
-  subject: string;
-}
-
 /** The saga's outcome reaches the order: CONFIRMED or CANCELLED, announced once. */
 export class SettleOrder {
   constructor(
     readonly settlement: Settlement,
-    readonly cause: Cause,
+    readonly cause: MessageCause,
   ) {}
 }
 

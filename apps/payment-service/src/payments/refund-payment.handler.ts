@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentRefunded } from '@passo/contracts';
-import { InboxService, OutboxService } from '@passo/outbox';
+import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
 import { PrismaClient } from '@passo/prisma/payment';
 import { CustomersRepository } from '../customers/customers.repository';
 import { PaymentsRepository } from './payments.repository';
@@ -12,7 +12,7 @@ export class RefundPayment {
   constructor(
     readonly request: RefundRequest,
     /** The message it runs for: its id is the inbox key and the causation id of PaymentRefunded. */
-    readonly cause: { id: string; subject: string },
+    readonly cause: MessageCause,
   ) {}
 }
 

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InboxService, OutboxService } from '@passo/outbox';
+import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../saga/order-saga.definition';
 import { emptySaga, transition, type SagaMessage, type SagaState } from '../saga/order-saga.transition';
@@ -14,10 +14,8 @@ import { SagasRepository, type SavedSaga, VersionConflict } from './sagas.reposi
 export const CONSUMER = 'saga-orchestrator';
 const MAX_ATTEMPTS = 8;
 
-/** The message a step runs for: its id is the inbox key and the causation id of the commands. */
-export interface Cause {
-  id: string;
-  subject: string;
+/** The reply a step runs for; its trace context is carried on to the commands. */
+export interface Cause extends MessageCause {
   traceparent: string | null;
 }
 

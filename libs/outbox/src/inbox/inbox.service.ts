@@ -7,6 +7,15 @@ export interface TransactionRunner<Tx extends SqlExecutor> {
   $transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R>;
 }
 
+/**
+ * The message a use case runs for: its id is the inbox key (with the subject recorded beside it)
+ * and the causation id of every message the use case emits.
+ */
+export interface MessageCause {
+  id: string;
+  subject: string;
+}
+
 export type HandleResult<R> = { duplicate: true } | { duplicate: false; result: R };
 
 /**
