@@ -15,6 +15,7 @@ describe('order-service stuck-saga audit', () => {
       ORDER_DATABASE_URL: db.url,
       NATS_URL: testNatsUrl(),
       SAGA_DEADLINE_MS: '1000',
+      SAGA_STUCK_GRACE_MS: '1500',
       SAGA_AUDIT_INTERVAL_MS: '200',
     });
   });
@@ -32,9 +33,9 @@ describe('order-service stuck-saga audit', () => {
     expect(response.status).toBe(201);
     return response.body.id;
   };
-  const stuckGauge = async () => {
+  const stuckGauge = async (mode = 'choreography') => {
     const metrics = (await http<string>('GET', `${app.url}/metrics`)).body;
-    return /^passo_saga_stuck\{mode="choreography"\} (\S+)$/m.exec(metrics)?.[1];
+    return new RegExp(`^passo_saga_stuck\\{mode="${mode}"\\} (\\S+)$`, 'm').exec(metrics)?.[1];
   };
   const auditsPass = (count: number) => new Promise((r) => setTimeout(r, count * 200));
   const stuckLines = () =>
@@ -43,7 +44,7 @@ describe('order-service stuck-saga audit', () => {
       .split('\n')
       .filter((line) => line.includes('saga stuck'));
 
-  it('flags a choreographed order past its deadline (not an orchestrated one), then reports it settled', async () => {
+  it('flags a choreographed order past its deadline, an orchestrated one past the grace too, then reports it settled', async () => {
     // The orchestrated order is the older one: when the other is flagged, it was past the deadline too.
     const orchestrated = await place('olga', 'orchestration');
     const choreographed = await place('carl', 'choreography');
@@ -53,7 +54,17 @@ describe('order-service stuck-saga audit', () => {
     const flagged = stuckLines().filter((line) => line.includes(choreographed));
     expect(flagged).toHaveLength(1);
     expect(flagged[0]).toContain('carl');
+    expect(flagged[0]).toContain('choreographed saga stuck');
+    // Past the deadline but within the grace the orchestrator's CancelOrder needs: not yet.
     expect(stuckLines().filter((line) => line.includes(orchestrated))).toEqual([]);
+    expect(await stuckGauge('orchestration')).toBe('0');
+
+    // No orchestrator runs here: its saga never started, which only order-service can see.
+    expect(await eventually(async () => ((await stuckGauge('orchestration')) === '1' ? '1' : undefined))).toBe('1');
+    const orphan = await eventually(() => stuckLines().find((line) => line.includes(orchestrated)));
+    expect(orphan).toContain('orchestrated saga stuck');
+    expect(orphan).toContain('olga');
+    expect(orphan).toContain('did its saga start?');
     // Absence cannot be polled for: let five more audits run, and the order is still reported once.
     await auditsPass(5);
     expect(stuckLines().filter((line) => line.includes(choreographed))).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { SagaMode } from '@passo/contracts';
 import { MetricsRegistry } from '@passo/platform';
 import { Gauge } from 'prom-client';
 import { SagaAuditRepository, type SettledOrder, type StuckOrder } from './saga-audit.repository';
@@ -10,11 +11,15 @@ const MAX_LISTED = 1_000;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+const ADJECTIVE: Record<SagaMode, string> = { choreography: 'choreographed', orchestration: 'orchestrated' };
+
 /**
- * Choreography has no conductor to compensate a saga that stalls (a participant down, a dead
- * letter), so order-service makes such sagas visible: a gauge of choreographed orders PENDING past
- * SAGA_DEADLINE_MS, a warning when one becomes stuck and another when it finally settles.
- * Orchestrated orders are left out: the orchestrator compensates them at their deadline.
+ * Makes stalled sagas visible, in both modes: a gauge of orders PENDING past SAGA_DEADLINE_MS by
+ * mode, a warning when one becomes stuck and another when it finally settles. Choreography has no
+ * conductor to compensate a saga that stalls (a participant down, a dead letter); the orchestrator
+ * compensates its sagas at their deadline, but cannot see an order whose saga never started (its
+ * OrderPlaced lost or dead-lettered), and order-service, which holds every order, can. Orchestrated
+ * orders get SAGA_STUCK_GRACE_MS more, for the orchestrator's CancelOrder to arrive.
  * Every replica audits (and so logs) on its own; after a restart, still-stuck orders are reported again.
  */
 @Injectable()
@@ -23,6 +28,7 @@ export class StuckSagaAuditor implements OnApplicationBootstrap, OnModuleDestroy
   private readonly gauge: Gauge<'mode'>;
   private readonly stuck = new StuckSet();
   private readonly deadlineMs: number;
+  private readonly graceMs: number;
   private readonly intervalMs: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -34,6 +40,7 @@ export class StuckSagaAuditor implements OnApplicationBootstrap, OnModuleDestroy
     registry: MetricsRegistry,
   ) {
     this.deadlineMs = config.getOrThrow<number>('SAGA_DEADLINE_MS');
+    this.graceMs = config.getOrThrow<number>('SAGA_STUCK_GRACE_MS');
     this.intervalMs = config.getOrThrow<number>('SAGA_AUDIT_INTERVAL_MS');
     this.gauge = new Gauge({
       name: 'passo_saga_stuck',
@@ -64,8 +71,8 @@ export class StuckSagaAuditor implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async audit(): Promise<void> {
-    const { total, oldest } = await this.orders.stuckChoreographed(this.deadlineMs, MAX_LISTED);
-    this.gauge.set({ mode: 'choreography' }, total);
+    const { total, oldest } = await this.orders.stuck(this.deadlineMs, this.graceMs, MAX_LISTED);
+    for (const [mode, count] of Object.entries(total)) this.gauge.set({ mode }, count);
     if (this.failing) this.logger.log('stuck-saga audit works again');
     this.failing = false;
     const { newlyStuck, left } = this.stuck.diff(oldest);
@@ -76,21 +83,24 @@ export class StuckSagaAuditor implements OnApplicationBootstrap, OnModuleDestroy
     for (const order of settled) this.reportSettled(order);
   }
 
-  private reportStuck({ id, customerId, ageMs }: StuckOrder): void {
+  private reportStuck({ id, customerId, sagaMode, ageMs }: StuckOrder): void {
+    const why = sagaMode === 'orchestration' ? '; the orchestrator has not settled it: did its saga start?' : '';
     this.logger.warn({
-      msg: `choreographed saga stuck: order ${id} (customer ${customerId}) still PENDING after ${seconds(ageMs)} (deadline ${seconds(this.deadlineMs)})`,
+      msg: `${ADJECTIVE[sagaMode]} saga stuck: order ${id} (customer ${customerId}) still PENDING after ${seconds(ageMs)} (deadline ${seconds(this.deadlineMs)})${why}`,
       orderId: id,
       customerId,
+      sagaMode,
       ageMs: Math.round(ageMs),
     });
   }
 
-  private reportSettled({ id, status, sagaMs }: SettledOrder): void {
+  private reportSettled({ id, status, sagaMode, sagaMs }: SettledOrder): void {
     const stuckMs = Math.max(0, sagaMs - this.deadlineMs);
     this.logger.warn({
-      msg: `choreographed saga settled after being stuck: order ${id} ${status} after ${seconds(sagaMs)}, ${seconds(stuckMs)} past its deadline`,
+      msg: `${ADJECTIVE[sagaMode]} saga settled after being stuck: order ${id} ${status} after ${seconds(sagaMs)}, ${seconds(stuckMs)} past its deadline`,
       orderId: id,
       status,
+      sagaMode,
       stuckMs,
     });
   }

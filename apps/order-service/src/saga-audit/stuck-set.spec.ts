@@ -1,6 +1,6 @@
 import { StuckSet } from './stuck-set';
 
-const order = (id: string) => ({ id, customerId: `customer-${id}`, ageMs: 31_000 });
+const order = (id: string) => ({ id, customerId: `customer-${id}`, sagaMode: 'choreography' as const, ageMs: 31_000 });
 
 describe('StuckSet', () => {
   const audit = (set: StuckSet, ids: string[]) => {
