@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode, SagaView } from '@passo/contracts';
 import { checkInvariants } from '../../scripts/lib/invariants';
+import type { ServiceName } from '../../scripts/lib/migrator';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
@@ -20,17 +21,30 @@ const urlVars = {
   'saga-orchestrator': 'ORCHESTRATOR_DATABASE_URL',
 } as const;
 
+export type { ServiceApp };
+
+export interface SystemServers {
+  /** Makes one service's database (default: a copy of the shared server's template). */
+  database?: (service: ServiceName) => Promise<TestDatabase>;
+  natsUrl?: string;
+}
+
 /** The four apps as real processes, on their own databases and stream prefix. */
 export class TestSystem {
   readonly prefix = `t${randomUUID().slice(0, 8)}`;
   readonly apps = {} as Record<ServiceApp, AppProcess>;
   readonly dbs = {} as Record<ServiceApp, TestDatabase>;
 
-  /** Extra environment per app, e.g. a short saga deadline for the orchestrator. */
-  constructor(private readonly env: Partial<Record<ServiceApp, Record<string, string>>> = {}) {}
+  constructor(
+    /** Extra environment per app, e.g. a short saga deadline for the orchestrator. */
+    private readonly env: Partial<Record<ServiceApp, Record<string, string>>> = {},
+    /** Servers other than the suite's shared ones (the outage tests stop theirs). */
+    private readonly servers: SystemServers = {},
+  ) {}
 
   async start(): Promise<this> {
-    for (const app of Object.keys(databases) as ServiceApp[]) this.dbs[app] = await testDatabase(databases[app]);
+    const database = this.servers.database ?? testDatabase;
+    for (const app of Object.keys(databases) as ServiceApp[]) this.dbs[app] = await database(databases[app]);
     await Promise.all((Object.keys(databases) as ServiceApp[]).map((app) => this.boot(app)));
     return this;
   }
@@ -38,7 +52,7 @@ export class TestSystem {
   async boot(app: ServiceApp): Promise<void> {
     this.apps[app] = await startApp(app, {
       [urlVars[app]]: this.dbs[app].url,
-      NATS_URL: testNatsUrl(),
+      NATS_URL: this.servers.natsUrl ?? testNatsUrl(),
       PASSO_TOPOLOGY_PREFIX: this.prefix,
       // A killed service's unacknowledged messages come back after this: short, so tests stay quick.
       MESSAGING_ACK_WAIT_MS: '5000',
