@@ -160,7 +160,7 @@ describe('JetStreamTransport', () => {
     const info = await t.settled();
     expect(seen[0]).toEqual({ envelope: sent, subject: t.topology.subject(OrderPlaced), delivery: 1 });
     expect(info).toMatchObject({ num_redelivered: 0, delivered: { stream_seq: 1 }, ack_floor: { stream_seq: 1 } });
-    expect(info.config).toMatchObject({ filter_subject: t.topology.subject(OrderPlaced), max_deliver: 6 });
+    expect(info.config).toMatchObject({ filter_subject: t.topology.subject(OrderPlaced), max_deliver: -1 });
   });
 
   it('naks a failing message with growing delays, then acks it', async () => {
