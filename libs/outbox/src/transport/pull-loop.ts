@@ -4,6 +4,8 @@ import type { PullGate } from './consumer-pause';
 /** How long one pull request waits on the broker for messages before the loop asks again. */
 const PULL_EXPIRES_MS = 5_000;
 const ERROR_PAUSE_MS = 1_000;
+/** A message that still arrives once paused comes back after this, not at once into the same pull. */
+const PAUSED_NAK_DELAY_MS = 1_000;
 
 /**
  * Pulls from one durable consumer with at most `concurrency` messages in flight. It fetches
@@ -49,8 +51,9 @@ export class PullLoop {
       try {
         this.batch = await this.consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
         for await (const msg of this.batch) {
-          // Pulled while stopping or pausing: hand it straight back rather than leave it to the ack wait.
-          if (this.stopped || this.gate.paused) msg.nak();
+          // Pulled while stopping or pausing: hand it back rather than leave it to the ack wait.
+          if (this.stopped) msg.nak();
+          else if (this.gate.paused) msg.nak(PAUSED_NAK_DELAY_MS);
           else this.track(msg);
         }
         failures = 0;
