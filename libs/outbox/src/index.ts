@@ -1,3 +1,4 @@
+export * from './errors/classify';
 export * from './errors/message-rejected.error';
 export * from './inbox/inbox.service';
 export * from './jetstream/streams';

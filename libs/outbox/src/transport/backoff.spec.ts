@@ -1,4 +1,4 @@
-import { DEFAULT_BACKOFF_MS, delayFor } from './backoff';
+import { DEFAULT_BACKOFF_MS, delayFor, transientDelayFor } from './backoff';
 
 describe('delayFor', () => {
   const lowest = () => 0;
@@ -32,5 +32,31 @@ describe('delayFor', () => {
         delayFor(attempt, DEFAULT_BACKOFF_MS, highest),
       );
     }
+  });
+});
+
+describe('transientDelayFor', () => {
+  const backoff = { initialMs: 500, maxMs: 20_000 };
+
+  it('doubles from initialMs up to maxMs, then stays there', () => {
+    const none = () => 0;
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 50, 10_000].map((n) => transientDelayFor(n, backoff, none))).toEqual([
+      500, 1_000, 2_000, 4_000, 8_000, 16_000, 20_000, 20_000, 20_000, 20_000,
+    ]);
+  });
+
+  it('jitters down by at most 20%, never above the cap', () => {
+    expect(transientDelayFor(1, backoff, () => 0.999_999)).toBe(400);
+    expect(transientDelayFor(9, backoff, () => 0.5)).toBe(18_000);
+    for (let i = 0; i < 1_000; i++) {
+      const delay = transientDelayFor(1 + (i % 12), backoff);
+      expect(delay).toBeGreaterThanOrEqual(400);
+      expect(delay).toBeLessThanOrEqual(20_000);
+    }
+  });
+
+  it('treats a nonsense attempt number as the first', () => {
+    expect(transientDelayFor(0, backoff, () => 0)).toBe(500);
+    expect(transientDelayFor(-2, backoff, () => 0)).toBe(500);
   });
 });

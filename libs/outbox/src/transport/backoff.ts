@@ -12,3 +12,26 @@ export function delayFor(attempt: number, backoffMs: readonly number[], random: 
   const jitter = 1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * random();
   return Math.round(backoffMs[index] * jitter);
 }
+
+/** Capped exponential backoff for transient (infrastructure) failures and outage probes. */
+export interface TransientBackoff {
+  initialMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_TRANSIENT_BACKOFF: Readonly<TransientBackoff> = Object.freeze({ initialMs: 500, maxMs: 20_000 });
+
+/**
+ * Delay before the `attempt`-th retry (1-based) after a transient failure: `initialMs` doubling
+ * up to `maxMs`, jittered down by up to 20% so it never exceeds the cap and replicas that failed on
+ * the same outage spread their retries.
+ */
+export function transientDelayFor(
+  attempt: number,
+  { initialMs, maxMs }: TransientBackoff,
+  random: () => number = Math.random,
+): number {
+  const exponent = Math.min(Math.max(Math.floor(attempt), 1) - 1, 30);
+  const capped = Math.min(maxMs, initialMs * 2 ** exponent);
+  return Math.round(capped * (1 - BACKOFF_JITTER * random()));
+}

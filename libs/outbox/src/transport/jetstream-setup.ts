@@ -38,20 +38,21 @@ export async function connectWithRetry(
 
 export interface DurableSettings {
   consumer: string;
-  maxDeliver: number;
   ackWaitMs: number;
   concurrency: number;
 }
 
 /**
  * Creates the durable pull consumer of one consumer group for one contract, or updates its
- * settings; replicas starting together all succeed (the broker treats an equal add as a no-op).
+ * settings; replicas starting together all succeed (the broker treats an equal add as a no-op, and
+ * an add that changes updatable settings as an update: checked on nats-server 2.9.10 for the
+ * max_deliver of durables created by earlier versions).
  */
 export async function ensureDurable(
   jsm: JetStreamManager,
   topology: Topology,
   contract: MessageContract,
-  { consumer, maxDeliver, ackWaitMs, concurrency }: DurableSettings,
+  { consumer, ackWaitMs, concurrency }: DurableSettings,
 ): Promise<ConsumerInfo> {
   return jsm.consumers.add(topology.stream(contract.context).name, {
     durable_name: topology.durable(consumer, contract),
@@ -59,9 +60,10 @@ export async function ensureDurable(
     deliver_policy: DeliverPolicy.All,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(ackWaitMs),
-    // One more than ours: we dead-letter at maxDeliver ourselves, and the spare delivery brings
-    // the message back if that dead-letter publish failed, instead of the broker giving up on it.
-    max_deliver: maxDeliver + 1,
+    // Unlimited: the broker counts every delivery, transient failures included, and those must
+    // never exhaust a message. The transport counts the failures that matter and dead-letters
+    // itself (message-processor.ts).
+    max_deliver: -1,
     // Naked messages waiting out their backoff count as pending acks: leave room for them.
     max_ack_pending: Math.max(1_000, concurrency * 4),
   });

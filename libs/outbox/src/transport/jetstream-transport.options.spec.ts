@@ -16,6 +16,16 @@ describe('resolveTransportOptions', () => {
       ackWaitMs: 30_000,
       concurrency: 16,
       closeTimeoutMs: 10_000,
+      transientBackoff: { initialMs: 500, maxMs: 20_000 },
+      probeTimeoutMs: 5_000,
+      maxMessageBytes: 65_536,
+    });
+  });
+
+  it('keeps maxMs at least initialMs when only initialMs is given', () => {
+    expect(resolveTransportOptions({ ...base, transientBackoff: { initialMs: 30_000 } }).transientBackoff).toEqual({
+      initialMs: 30_000,
+      maxMs: 30_000,
     });
   });
 
@@ -32,6 +42,16 @@ describe('resolveTransportOptions', () => {
     [{ contracts: [] }, /contracts/],
     [{ servers: [] }, /servers/],
     [{ topology: { prefix: 'a.b' } }, /prefix/],
+    [{ transientBackoff: { initialMs: 0 } }, /transientBackoff\.initialMs must be an integer in 1\.\.60000, got 0/],
+    [
+      { transientBackoff: { initialMs: 1_000, maxMs: 500 } },
+      /transientBackoff\.maxMs must be an integer in 1000\.\.600000/,
+    ],
+    [{ transientBackoff: { maxMs: 1.5 } }, /transientBackoff\.maxMs/],
+    [{ probeTimeoutMs: 0 }, /probeTimeoutMs/],
+    [{ maxMessageBytes: 0 }, /maxMessageBytes must be an integer in 1\.\.67108864, got 0/],
+    [{ maxMessageBytes: 128 * 1024 * 1024 }, /maxMessageBytes/],
+    [{ probe: 'SELECT 1' as never }, /probe must be a function/],
   ])('refuses %p, naming the option', (bad, message) => {
     expect(() => resolveTransportOptions({ ...base, ...bad })).toThrow(message);
   });

@@ -1,7 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import type { MessageContract } from '@passo/contracts';
+import type { Registry } from 'prom-client';
 import { Topology, type TopologyOptions } from '../jetstream/topology';
-import { DEFAULT_BACKOFF_MS } from './backoff';
+import { DEFAULT_BACKOFF_MS, DEFAULT_TRANSIENT_BACKOFF, type TransientBackoff } from './backoff';
 
 export interface JetStreamTransportOptions {
   servers: string | string[];
@@ -10,10 +11,30 @@ export interface JetStreamTransportOptions {
   /** The contracts this app consumes; every handler pattern must be one of their subjects. */
   contracts: readonly MessageContract[];
   topology?: TopologyOptions;
-  /** Deliveries before a failing message is dead-lettered (1..100, default 5). */
+  /**
+   * Failures before a failing message is dead-lettered (1..100, default 5). Only unknown errors
+   * count: transient (infrastructure) failures are retried without limit, a MessageRejectedError
+   * dead-letters at once.
+   */
   maxDeliver?: number;
-  /** Nak delay per failed attempt (the last one repeats), ±20% jitter. */
+  /** Nak delay per counted failure (the last one repeats), ±20% jitter. */
   backoffMs?: readonly number[];
+  /**
+   * Nak delay after a transient failure, and the probe's retry schedule while paused: `initialMs`
+   * (default 500) doubling to `maxMs` (default 20 s), jittered down by up to 20%.
+   */
+  transientBackoff?: Partial<TransientBackoff>;
+  /**
+   * Checks the dependency whose outage paused consumption (the app's database: `SELECT 1`); the
+   * consumer group resumes pulling once it resolves. Without one a pause lasts one backoff delay.
+   */
+  probe?: () => Promise<unknown>;
+  /** How long one probe may take before it counts as failed (default 5 s). */
+  probeTimeoutMs?: number;
+  /** A message body larger than this is dead-lettered unread (default 64 KiB). */
+  maxMessageBytes?: number;
+  /** Where the transport's metrics are registered (prom-client); none: not exported. */
+  registry?: Registry;
   /** How long the broker waits for an ack before redelivering (default 30 s). */
   ackWaitMs?: number;
   /** In-flight messages per durable consumer (default 16). */
@@ -30,6 +51,11 @@ export interface ResolvedTransportOptions {
   topology: Topology;
   maxDeliver: number;
   backoffMs: readonly number[];
+  transientBackoff: TransientBackoff;
+  probe?: () => Promise<unknown>;
+  probeTimeoutMs: number;
+  maxMessageBytes: number;
+  registry?: Registry;
   ackWaitMs: number;
   concurrency: number;
   closeTimeoutMs: number;
@@ -50,6 +76,21 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
   if (backoffMs.length === 0 || backoffMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
     throw new Error('JetStreamTransport: backoffMs must be a non-empty list of delays >= 0');
   }
+  if (options.probe !== undefined && typeof options.probe !== 'function') {
+    throw new Error('JetStreamTransport: probe must be a function returning a promise');
+  }
+  const initialMs = integer(
+    'transientBackoff.initialMs',
+    options.transientBackoff?.initialMs ?? DEFAULT_TRANSIENT_BACKOFF.initialMs,
+    1,
+    60_000,
+  );
+  const maxMs = integer(
+    'transientBackoff.maxMs',
+    options.transientBackoff?.maxMs ?? Math.max(DEFAULT_TRANSIENT_BACKOFF.maxMs, initialMs),
+    initialMs,
+    600_000,
+  );
   return {
     servers,
     consumer: options.consumer,
@@ -57,6 +98,12 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
     topology: new Topology(options.topology),
     maxDeliver: integer('maxDeliver', options.maxDeliver ?? 5, 1, 100),
     backoffMs,
+    transientBackoff: { initialMs, maxMs },
+    probe: options.probe,
+    probeTimeoutMs: integer('probeTimeoutMs', options.probeTimeoutMs ?? 5_000, 1, 600_000),
+    // NATS's own max_payload tops out at 64 MiB.
+    maxMessageBytes: integer('maxMessageBytes', options.maxMessageBytes ?? 64 * 1024, 1, 64 * 1024 * 1024),
+    registry: options.registry,
     // The broker's minimum useful ack wait is about a second; working() heartbeats at a third of it.
     ackWaitMs: integer('ackWaitMs', options.ackWaitMs ?? 30_000, 1_000, 12 * 3_600_000),
     concurrency: integer('concurrency', options.concurrency ?? 16, 1, 1_000),

@@ -3,8 +3,11 @@ import { type CustomTransportStrategy, type MessageHandler, Server } from '@nest
 import type { Envelope, MessageContract } from '@passo/contracts';
 import type { NatsConnection } from 'nats';
 import { lastValueFrom } from 'rxjs';
+import { pausesConsumers, type TransientReason } from '../errors/classify';
 import { ensureStreams } from '../jetstream/streams';
+import { ConsumerPause } from './consumer-pause';
 import { describeError } from './dead-letter';
+import { FailureCounts } from './failure-counts';
 import { JetStreamContext } from './jetstream.context';
 import { connectWithRetry, ensureDurable } from './jetstream-setup';
 import {
@@ -14,6 +17,7 @@ import {
 } from './jetstream-transport.options';
 import { MessageProcessor } from './message-processor';
 import { PullLoop } from './pull-loop';
+import { TransportMetrics } from './transport-metrics';
 
 export type JetStreamStatus = 'connecting' | 'connected' | 'closed';
 
@@ -25,8 +29,10 @@ interface Route {
 /**
  * NestJS transport over JetStream durable pull consumers: `@OnMessage(OrderPlaced)` (or
  * `@EventPattern<string>(OrderPlaced.subject)`: Nest 12 types a bare string topic's data as `{}`)
- * handlers get the checked envelope; ack after the handler resolves, nak with backoff when it
- * throws, dead letter after maxDeliver, or at once for a message that fails validation.
+ * handlers get the checked envelope; ack after the handler resolves. A failure is judged by
+ * errors/classify.ts: an infrastructure one is nak'd without counting and pauses the consumer group
+ * until the probe passes; a MessageRejectedError, an invalid or oversize message is dead-lettered
+ * at once; anything else is retried with backoff and dead-lettered after maxDeliver failures.
  */
 export class JetStreamTransport extends Server implements CustomTransportStrategy {
   static readonly TRANSPORT = Symbol.for('passo.jetstream');
@@ -36,11 +42,25 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private nc?: NatsConnection;
   private loops: PullLoop[] = [];
   private closing?: Promise<void>;
+  private readonly metrics: TransportMetrics;
+  private readonly pause: ConsumerPause;
 
   constructor(options: JetStreamTransportOptions) {
     super();
     this.options = resolveTransportOptions(options);
     this.log = options.logger ?? new Logger(`JetStreamTransport(${this.options.consumer})`);
+    this.metrics = new TransportMetrics(this.options.registry, this.options.consumer);
+    this.pause = new ConsumerPause({
+      ...this.options,
+      backoff: this.options.transientBackoff,
+      log: this.log,
+      metrics: this.metrics,
+    });
+  }
+
+  /** True while the consumer group has stopped pulling because a dependency is down. */
+  get paused(): boolean {
+    return this.pause.paused;
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -50,7 +70,14 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       this.nc = await connectWithRetry(this.options.servers, this.options.consumer, this.log, () => !!this.closing);
       const jsm = await this.nc.jetstreamManager();
       const { topology, consumer, concurrency } = this.options;
-      const processor = new MessageProcessor(this.nc.jetstream(), this.options, this.log);
+      const processor = new MessageProcessor({
+        js: this.nc.jetstream(),
+        options: this.options,
+        log: this.log,
+        failures: new FailureCounts(),
+        metrics: this.metrics,
+        onTransient: this.transientFailure,
+      });
       await ensureStreams(
         jsm,
         topology,
@@ -64,7 +91,13 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           .consumers.get(topology.stream(route.contract.context).name, topology.durable(consumer, route.contract));
         const invoke = (envelope: Envelope, ctx: JetStreamContext) => this.invoke(route.handler, envelope, ctx);
         this.loops.push(
-          new PullLoop(source, concurrency, (msg) => processor.process(route.contract, msg, invoke), this.pullFailed),
+          new PullLoop(
+            source,
+            concurrency,
+            (msg) => processor.process(route.contract, msg, invoke),
+            this.pullFailed,
+            this.pause,
+          ),
         );
       }
       if (this.closing) {
@@ -120,6 +153,10 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     });
   }
 
+  private readonly transientFailure = (reason: TransientReason, error: unknown): void => {
+    if (pausesConsumers(reason) && !this.closing) this.pause.pause(reason, error);
+  };
+
   private readonly pullFailed = (error: unknown, consecutive: number): void => {
     if (consecutive <= 1 || consecutive % 30 === 0) {
       this.log.warn(`pulling failed (${consecutive}x): ${describeError(error)}; retrying`);
@@ -130,6 +167,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   close(): Promise<void> {
     this.closing ??= (async () => {
       const finished = await Promise.all(this.loops.map((loop) => loop.stop(this.options.closeTimeoutMs)));
+      this.pause.stop();
       if (finished.includes(false)) {
         this.log.warn(
           `handlers still running after ${this.options.closeTimeoutMs} ms; their messages will be redelivered`,

@@ -1,13 +1,18 @@
 import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
+import type { PullGate } from './consumer-pause';
 
 /** How long one pull request waits on the broker for messages before the loop asks again. */
 const PULL_EXPIRES_MS = 5_000;
 const ERROR_PAUSE_MS = 1_000;
+/** A message that still arrives once paused comes back after this, not at once into the same pull. */
+const PAUSED_NAK_DELAY_MS = 1_000;
 
 /**
  * Pulls from one durable consumer with at most `concurrency` messages in flight. It fetches
  * exactly as many messages as there are free slots, rather than using consume(), whose client-side
  * buffer refills as messages arrive: buffered messages would age towards their ack wait unseen.
+ * While the gate is paused it pulls nothing: its open pull request is closed (the broker drops a
+ * request nobody listens to) and whatever still arrives is handed straight back.
  */
 export class PullLoop {
   private readonly inFlight = new Set<Promise<void>>();
@@ -22,7 +27,10 @@ export class PullLoop {
     /** Must settle every message itself (ack, nak or term) and never reject. */
     private readonly handle: (msg: JsMsg) => Promise<void>,
     private readonly onPullError: (error: unknown, consecutive: number) => void,
-  ) {}
+    private readonly gate: PullGate,
+  ) {
+    gate.onPause(() => void this.batch?.close().catch(() => undefined));
+  }
 
   start(): void {
     this.running ??= this.run();
@@ -31,6 +39,10 @@ export class PullLoop {
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
+      if (this.gate.paused) {
+        await this.until(this.gate.resumed());
+        continue;
+      }
       const free = this.concurrency - this.inFlight.size;
       if (free <= 0) {
         await Promise.race(this.inFlight);
@@ -39,20 +51,26 @@ export class PullLoop {
       try {
         this.batch = await this.consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
         for await (const msg of this.batch) {
-          // Pulled while stopping: hand it straight back rather than leave it to the ack wait.
+          // Pulled while stopping or pausing: hand it back rather than leave it to the ack wait.
           if (this.stopped) msg.nak();
+          else if (this.gate.paused) msg.nak(PAUSED_NAK_DELAY_MS);
           else this.track(msg);
         }
         failures = 0;
       } catch (error) {
         if (this.stopped) break;
         this.onPullError(error, ++failures);
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, ERROR_PAUSE_MS);
-        });
+        await this.until(new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS)));
       }
     }
+  }
+
+  /** Waits for `event`, or for stop(). */
+  private until(event: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      void event.then(() => resolve());
+    });
   }
 
   private track(msg: JsMsg): void {

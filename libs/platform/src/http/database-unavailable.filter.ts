@@ -1,19 +1,14 @@
 import { type ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
+import { classifyFailure } from '@passo/outbox';
 
-const UNAVAILABLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|timeout exceeded when trying to connect|Can't reach database server|the database system is (starting up|shutting down)|DatabaseNotReachable|SocketTimeout/i;
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024', '57P01', '57P03']);
-
-/** True for "the database cannot be reached" errors, wherever they sit in the cause chain. */
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 5) return false;
-  const { name, message, code, cause } = error as Error & { code?: string; cause?: unknown };
-  if (name === 'PrismaClientInitializationError') return true;
-  if (code && UNAVAILABLE_CODES.has(code)) return true;
-  if (UNAVAILABLE.test(message)) return true;
-  return isDatabaseUnavailable(cause, depth + 1);
+/**
+ * True for an infrastructure failure (database unreachable, pool exhausted, write conflict, broker
+ * down), wherever it sits in the cause chain: the one classification the transport also uses.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return classifyFailure(error) === 'transient';
 }
 
 /**
