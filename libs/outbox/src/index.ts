@@ -1,4 +1,5 @@
 export * from './errors/message-rejected.error';
+export * from './errors/unpublishable-message.error';
 export * from './inbox/inbox.service';
 export * from './jetstream/streams';
 export * from './jetstream/topology';
@@ -7,6 +8,9 @@ export * from './outbox/outbox.options';
 export * from './outbox/outbox.service';
 export * from './outbox/outbox-relay';
 export * from './outbox/outbox-relay.service';
+export * from './outbox/parked';
+export { DEFAULT_MAX_PAYLOAD_BYTES, publishedBodyBytes } from './outbox/publishable';
+export * from './printable';
 export * from './sql';
 export {
   DeadLetterHeader,
