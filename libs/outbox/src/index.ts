@@ -19,6 +19,7 @@ export {
   type DeadLetterMessage,
 } from './transport/dead-letter';
 export * from './transport/dead-letters';
+export * from './transport/dead-letters-bulk';
 export * from './transport/jetstream.context';
 export * from './transport/jetstream.transport';
 export * from './transport/jetstream-transport.options';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MESSAGE_CONTRACTS } from './catalogue';
 import { checkEnvelope, EnvelopeSchema, TraceparentSchema } from './envelope';
 import { ReserveStock, StockReleased, StockReserved } from './inventory';
 import { ConfirmOrder, OrderConfirmed, OrderPlaced } from './orders';
@@ -99,5 +100,16 @@ describe('the envelope', () => {
   it.each(['type', 'correlationId', 'causationId'])('bounds %s to 255 characters', (field) => {
     expect(EnvelopeSchema.safeParse({ ...envelope, [field]: 'x'.repeat(255) }).success).toBe(true);
     expect(EnvelopeSchema.safeParse({ ...envelope, [field]: 'x'.repeat(256) }).success).toBe(false);
+  });
+});
+
+describe('the contract catalogue', () => {
+  it('holds every contract once, commands and events of the three contexts', () => {
+    const subjects = MESSAGE_CONTRACTS.map((c) => c.subject);
+    expect(new Set(subjects).size).toBe(subjects.length);
+    expect(subjects).toEqual(
+      expect.arrayContaining([OrderPlaced.subject, ReserveStock.subject, ChargePayment.subject, StockReleased.subject]),
+    );
+    expect(MESSAGE_CONTRACTS).toHaveLength(16);
   });
 });
