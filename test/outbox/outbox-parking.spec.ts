@@ -1,9 +1,14 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { listParked, releaseParked, type RelayLogger } from '@passo/outbox';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listParked, releaseParked, type OutboxRelay, type RelayLogger } from '@passo/outbox';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { natsConnection, streamMessages } from '../support/nats';
 import { eventually } from '../support/eventually';
+import { freePort, isPortOpen, waitFor } from '../../scripts/lib/ports';
 import { outboxFixture, ThingHappened, type OutboxFixture } from './fixtures/outbox-fixture';
 
 const VALID_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -147,6 +152,57 @@ describe('relay parks a row the broker can never take, and goes on (real Postgre
       await eventually(async () => (await listParked(pool)).filter((row) => row.attempts === 2).length === 2);
     } finally {
       await pool.end();
+    }
+  });
+
+  it('does not park while JetStream is down (no responders, yet a stream takes the subject): retried, then published', async () => {
+    const port = await freePort();
+    const store = mkdtempSync(join(tmpdir(), 'passo-js-'));
+    let server: ChildProcess | undefined;
+    let relay: OutboxRelay | undefined;
+    const startServer = async (jetstream: boolean) => {
+      const args = ['-a', '127.0.0.1', '-p', String(port), ...(jetstream ? ['-js', '-sd', store] : [])];
+      server = spawn('nats-server', args, { stdio: 'ignore' });
+      await waitFor('nats-server', () => isPortOpen(port), 10_000);
+    };
+    const stopServer = async () => {
+      const exited = new Promise((done) => server?.once('exit', done));
+      server?.kill();
+      await exited;
+    };
+    const row = async (id: string) =>
+      (
+        await f.db.query<{ published: boolean; parked: boolean; attempts: number; last_error: string | null }>(
+          `SELECT published_at IS NOT NULL AS published, parked_at IS NOT NULL AS parked, attempts, last_error
+             FROM outbox_messages WHERE id = $1`,
+          [id],
+        )
+      )[0];
+    try {
+      await startServer(true);
+      relay = f.relay({ natsServers: `nats://127.0.0.1:${port}` });
+      relay.start();
+      const [first] = await f.commit(1);
+      await eventually(async () => (await row(first)).published, 20_000);
+
+      await stopServer();
+      await startServer(false); // the same server, JetStream off: every JetStream request has no responders
+      const [second] = await f.commit(1, 1);
+      await eventually(async () => (await row(second)).attempts >= 2, 20_000);
+      expect(await row(second)).toMatchObject({
+        published: false,
+        parked: false,
+        last_error: expect.stringMatching(/503/),
+      });
+
+      await stopServer();
+      await startServer(true);
+      await eventually(async () => (await row(second)).published, 20_000);
+      expect(await row(second)).toMatchObject({ parked: false });
+    } finally {
+      await relay?.stop();
+      await stopServer();
+      rmSync(store, { recursive: true, force: true });
     }
   });
 });
