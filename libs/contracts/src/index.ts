@@ -8,3 +8,4 @@ export * from './messaging/envelope';
 export * from './messaging/orders';
 export * from './messaging/inventory';
 export * from './messaging/payments';
+export * from './messaging/catalogue';

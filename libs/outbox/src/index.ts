@@ -1,5 +1,6 @@
 export * from './errors/classify';
 export * from './errors/message-rejected.error';
+export * from './errors/unpublishable-message.error';
 export * from './inbox/inbox.service';
 export * from './jetstream/streams';
 export * from './jetstream/topology';
@@ -8,6 +9,9 @@ export * from './outbox/outbox.options';
 export * from './outbox/outbox.service';
 export * from './outbox/outbox-relay';
 export * from './outbox/outbox-relay.service';
+export * from './outbox/parked';
+export { DEFAULT_MAX_PAYLOAD_BYTES, publishedBodyBytes } from './outbox/publishable';
+export * from './printable';
 export * from './sql';
 export {
   DeadLetterHeader,
@@ -16,6 +20,7 @@ export {
   type DeadLetterMessage,
 } from './transport/dead-letter';
 export * from './transport/dead-letters';
+export * from './transport/dead-letters-bulk';
 export * from './transport/jetstream.context';
 export * from './transport/jetstream.transport';
 export * from './transport/jetstream-transport.options';

@@ -13,15 +13,21 @@ export const CANCELLATION_REASONS = [
 ] as const;
 export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
+/** The most lines one order may have: also bounds every saga message that carries them. */
+export const MAX_ORDER_ITEMS = 50;
+
+/** Units of one SKU in one order (HTTP body and saga messages alike). */
+export const QuantitySchema = z.number().int().min(1).max(10_000);
+
 export const OrderItemSchema = z.strictObject({
   sku: ExternalIdSchema,
-  quantity: z.number().int().min(1).max(10_000),
+  quantity: QuantitySchema,
 });
 
 export const PlaceOrderSchema = z
   .strictObject({
     customerId: ExternalIdSchema,
-    items: z.array(OrderItemSchema).min(1).max(50),
+    items: z.array(OrderItemSchema).min(1).max(MAX_ORDER_ITEMS),
     sagaMode: SagaModeSchema.optional(),
   })
   .superRefine((order, ctx) => {

@@ -17,13 +17,30 @@ export interface Envelope<P = unknown> {
   payload: P;
 }
 
+/**
+ * W3C Trace Context `traceparent` (version-traceid-parentid-flags, lowercase hex). It travels as a
+ * NATS header, so anything looser (a CR/LF above all) would make every publish of the message fail.
+ */
+export const TRACEPARENT_PATTERN = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export const TraceparentSchema = z
+  .string()
+  .regex(TRACEPARENT_PATTERN, 'a W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>')
+  .refine((value) => !value.startsWith('ff-'), 'traceparent version ff is invalid')
+  .refine((value) => !/^..-0{32}-/.test(value), 'traceparent trace id is all zeros')
+  .refine((value) => !/-0{16}-..$/.test(value), 'traceparent parent id is all zeros');
+
+/** Contract names, correlation and causation ids: bounded like every string on the wire. */
+const ENVELOPE_STRING_MAX = 255;
+const EnvelopeString = z.string().min(1).max(ENVELOPE_STRING_MAX);
+
 export const EnvelopeSchema = z.object({
   id: z.uuid(),
-  type: z.string().min(1),
+  type: EnvelopeString,
   occurredAt: z.iso.datetime({ offset: true }),
-  correlationId: z.string().min(1),
-  causationId: z.string().min(1).nullable(),
-  traceparent: z.string().nullable().default(null),
+  correlationId: EnvelopeString,
+  causationId: EnvelopeString.nullable(),
+  traceparent: TraceparentSchema.nullable().default(null),
   payload: z.unknown(),
 });
 

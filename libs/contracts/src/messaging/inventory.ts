@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { CentsSchema, ExternalIdSchema } from '../http/common';
 import { defineCommand, defineEvent } from './contract';
-import { OrchestratedCommandBase, SagaItemSchema, SagaMessageBase } from './orders';
+import { MAX_ORDER_ITEMS, QuantitySchema } from '../http/orders';
+import { OrchestratedCommandBase, SagaItemsSchema, SagaMessageBase } from './orders';
 
 export const ReservedLineSchema = z.object({
   sku: ExternalIdSchema,
-  quantity: z.number().int().min(1),
+  quantity: QuantitySchema,
   priceCents: CentsSchema,
 });
 
@@ -16,7 +17,7 @@ export const StockReserved = defineEvent(
   SagaMessageBase.extend({
     customerId: ExternalIdSchema,
     amountCents: CentsSchema,
-    lines: z.array(ReservedLineSchema).min(1),
+    lines: z.array(ReservedLineSchema).min(1).max(MAX_ORDER_ITEMS),
   }),
 );
 export type StockReserved = z.infer<typeof StockReserved.schema>;
@@ -33,7 +34,7 @@ export type StockReservationFailed = z.infer<typeof StockReservationFailed.schem
 export const StockReleased = defineEvent(
   'StockReleased',
   'inventory.event.stock-released.v1',
-  SagaMessageBase.extend({ lines: z.array(ReservedLineSchema) }),
+  SagaMessageBase.extend({ lines: z.array(ReservedLineSchema).max(MAX_ORDER_ITEMS) }),
 );
 export type StockReleased = z.infer<typeof StockReleased.schema>;
 
@@ -41,7 +42,7 @@ export type StockReleased = z.infer<typeof StockReleased.schema>;
 export const ReserveStock = defineCommand(
   'ReserveStock',
   'inventory.command.reserve-stock.v1',
-  OrchestratedCommandBase.extend({ customerId: ExternalIdSchema, items: z.array(SagaItemSchema).min(1) }),
+  OrchestratedCommandBase.extend({ customerId: ExternalIdSchema, items: SagaItemsSchema }),
 );
 export type ReserveStock = z.infer<typeof ReserveStock.schema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ExternalIdSchema, SagaModeSchema } from '../http/common';
+import { CentsSchema, ExternalIdSchema, SagaModeSchema } from '../http/common';
+import { MAX_ORDER_ITEMS, QuantitySchema } from '../http/orders';
 import { defineCommand, defineEvent } from './contract';
 
 /** Every saga message carries the order's mode: participants act only on their own model's orders. */
@@ -11,14 +12,17 @@ export const SagaMessageBase = z.object({ orderId: z.uuid(), sagaMode: SagaModeS
  */
 export const OrchestratedCommandBase = z.object({ orderId: z.uuid(), sagaMode: z.literal('orchestration') });
 
-export const SagaItemSchema = z.object({ sku: ExternalIdSchema, quantity: z.number().int().min(1) });
+// Bounded as the HTTP body is: a message cannot smuggle in more work than a request may ask for
+// (a ReserveStock of 10,000 lines would be 10,000 row-locking UPDATEs in one transaction).
+export const SagaItemSchema = z.object({ sku: ExternalIdSchema, quantity: QuantitySchema });
+export const SagaItemsSchema = z.array(SagaItemSchema).min(1).max(MAX_ORDER_ITEMS);
 
 export const OrderPlaced = defineEvent(
   'OrderPlaced',
   'orders.event.order-placed.v1',
   SagaMessageBase.extend({
     customerId: ExternalIdSchema,
-    items: z.array(SagaItemSchema).min(1),
+    items: SagaItemsSchema,
   }),
 );
 export type OrderPlaced = z.infer<typeof OrderPlaced.schema>;
@@ -26,7 +30,7 @@ export type OrderPlaced = z.infer<typeof OrderPlaced.schema>;
 export const OrderConfirmed = defineEvent(
   'OrderConfirmed',
   'orders.event.order-confirmed.v1',
-  SagaMessageBase.extend({ totalCents: z.number().int().min(0) }),
+  SagaMessageBase.extend({ totalCents: CentsSchema }),
 );
 export type OrderConfirmed = z.infer<typeof OrderConfirmed.schema>;
 
@@ -49,7 +53,7 @@ export type OrderCancelled = z.infer<typeof OrderCancelled.schema>;
 export const ConfirmOrder = defineCommand(
   'ConfirmOrder',
   'orders.command.confirm-order.v1',
-  OrchestratedCommandBase.extend({ totalCents: z.number().int().min(0) }),
+  OrchestratedCommandBase.extend({ totalCents: CentsSchema }),
 );
 export type ConfirmOrder = z.infer<typeof ConfirmOrder.schema>;
 

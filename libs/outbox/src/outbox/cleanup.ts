@@ -3,7 +3,8 @@ import type { RelayOptions } from './outbox.options';
 
 /**
  * Deletes published rows past the retention in small batches with a pause between them, so a
- * large backlog of old rows never turns into one long, lock-heavy statement.
+ * large backlog of old rows never turns into one long, lock-heavy statement. Parked rows are never
+ * deleted: they wait for an operator (`npm run outbox -- release`).
  */
 export async function deleteExpired(
   session: PoolClient,
@@ -16,6 +17,7 @@ export async function deleteExpired(
       `DELETE FROM outbox_messages WHERE id IN (
          SELECT id FROM outbox_messages
           WHERE published_at IS NOT NULL AND published_at < now() - ($1::bigint * interval '1 millisecond')
+            AND parked_at IS NULL
           LIMIT $2)`,
       [retentionMs, cleanupBatchSize],
     );

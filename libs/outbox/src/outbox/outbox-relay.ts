@@ -1,11 +1,21 @@
 import { type Client, type Notification, Pool, type PoolClient } from 'pg';
-import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
+import {
+  connect,
+  ErrorCode,
+  headers as natsHeaders,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type PubAck,
+} from 'nats';
 import { ensureStreams } from '../jetstream/streams';
+import { printable } from '../printable';
 import { Topology } from '../jetstream/topology';
 import { Backoff } from './backoff';
 import { DEFAULT_RELAY_OPTIONS, type OutboxOptions, type RelayOptions } from './outbox.options';
 import { RelayMetrics } from './relay-metrics';
 import { deleteExpired } from './cleanup';
+import { unpublishableReason } from './unpublishable';
 
 export interface RelayLogger {
   log(message: string): void;
@@ -26,7 +36,10 @@ interface PendingRow {
 
 const SELECT_PENDING = `SELECT id, subject, type, payload::text AS payload, headers->>'traceparent' AS traceparent,
     correlation_id, causation_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at
-  FROM outbox_messages WHERE published_at IS NULL AND NOT (id = ANY($2::uuid[])) ORDER BY sequence LIMIT $1`;
+  FROM outbox_messages WHERE published_at IS NULL AND parked_at IS NULL AND NOT (id = ANY($2::uuid[])) ORDER BY sequence LIMIT $1`;
+
+const PARK = `UPDATE outbox_messages SET parked_at = now(), attempts = attempts + 1, last_error = $2
+  WHERE id = $1 AND published_at IS NULL`;
 
 const MARK_PUBLISHED = `UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
   WHERE id = ANY($1::uuid[])`;
@@ -45,6 +58,7 @@ export class OutboxRelay {
   private readonly backoff: Backoff;
   private nats?: NatsConnection;
   private js?: JetStreamClient;
+  private jsm?: JetStreamManager;
   private session?: PoolClient;
   private running = false;
   private loop?: Promise<void>;
@@ -120,7 +134,8 @@ export class OutboxRelay {
     const servers =
       typeof this.outbox.natsServers === 'string' ? this.outbox.natsServers.split(',') : [...this.outbox.natsServers];
     this.nats = await connect({ servers, name: this.options.name, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    await ensureStreams(await this.nats.jetstreamManager(), this.topology, this.outbox.contracts);
+    this.jsm = await this.nats.jetstreamManager();
+    await ensureStreams(this.jsm, this.topology, this.outbox.contracts);
     this.js = this.nats.jetstream({ timeout: this.options.publishTimeoutMs });
   }
 
@@ -159,9 +174,9 @@ export class OutboxRelay {
     if (rows.length === 0) return 0;
     const js = this.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
-    const acks = await Promise.allSettled(rows.map((row) => js.publish(row.subject, body(row), publishOptions(row))));
-    const failure = acks.findIndex((ack) => ack.status === 'rejected');
-    const done = failure < 0 ? rows : rows.slice(0, failure);
+    const acks = await Promise.allSettled(rows.map((row) => publish(js, row)));
+    const { failure, parked } = await this.sortFailures(rows, acks);
+    const done = rows.filter((_row, i) => (failure < 0 || i < failure) && acks[i].status === 'fulfilled');
     const now = Date.now();
     for (const row of done)
       this.metrics.lag.observe({ relay: this.options.name }, (now - Date.parse(row.occurred_at)) / 1_000);
@@ -172,6 +187,8 @@ export class OutboxRelay {
       this.marking = this.mark(this.inFlight);
       this.marking.catch(() => undefined); // observed by the next await
     }
+    // Parked before the next read, so that read skips them and the rows behind them go on.
+    for (const { row, reason } of parked) await this.park(session, row, reason);
     if (failure >= 0) {
       await this.marking;
       const reason = String((acks[failure] as PromiseRejectedResult).reason?.message ?? acks[failure]);
@@ -183,6 +200,41 @@ export class OutboxRelay {
       throw new Error(`publish of ${rows[failure].type} ${rows[failure].id} failed: ${reason}`);
     }
     return rows.length;
+  }
+
+  /**
+   * The first failure that is the infrastructure's (retried, with every row after it), and the
+   * rows before it the broker can never take (parked). One stream lookup per subject and batch.
+   */
+  private async sortFailures(rows: PendingRow[], acks: PromiseSettledResult<PubAck>[]) {
+    const parked: { row: PendingRow; reason: string }[] = [];
+    const verdicts = new Map<string, Promise<string | null>>();
+    for (let i = 0; i < rows.length; i++) {
+      const ack = acks[i];
+      if (ack.status === 'fulfilled') continue;
+      const row = rows[i];
+      const error: unknown = ack.reason;
+      // "No responders" is about the subject: one stream lookup answers for all its rows.
+      const perSubject = (error as { code?: string } | undefined)?.code === ErrorCode.NoResponders;
+      let verdict = perSubject ? verdicts.get(row.subject) : undefined;
+      if (!verdict) {
+        verdict = unpublishableReason(error, { subject: row.subject, bytes: bodyBytes(row) }, this.nats, this.jsm);
+        if (perSubject) verdicts.set(row.subject, verdict);
+      }
+      const reason = await verdict;
+      if (reason === null) return { failure: i, parked };
+      parked.push({ row, reason });
+    }
+    return { failure: -1, parked };
+  }
+
+  /** Sets a row aside with its reason: it stays in the table, listed and released by `npm run outbox`. */
+  private async park(session: PoolClient, row: PendingRow, reason: string): Promise<void> {
+    await session.query(PARK, [row.id, reason.slice(0, 1_000)]);
+    this.metrics.parked.inc({ relay: this.options.name });
+    this.logger.error(
+      printable(`${this.options.name}: parked outbox row ${row.id} (${row.type} to ${row.subject}): ${reason}`),
+    );
   }
 
   /** Marks acked rows on a second connection, so the session can read the next batch meanwhile. */
@@ -235,6 +287,19 @@ function body(row: PendingRow): string {
     traceparent: row.traceparent,
   });
   return `${head.slice(0, -1)},"payload":${row.payload}}`;
+}
+
+function bodyBytes(row: PendingRow): number {
+  return Buffer.byteLength(body(row));
+}
+
+/** A header the client refuses throws synchronously: as a rejection it is sorted like the others. */
+function publish(js: JetStreamClient, row: PendingRow): Promise<PubAck> {
+  try {
+    return js.publish(row.subject, body(row), publishOptions(row));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 function publishOptions(row: PendingRow) {

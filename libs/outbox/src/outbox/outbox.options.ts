@@ -34,6 +34,11 @@ export interface OutboxOptions {
   relay?: Partial<RelayOptions> & { enabled?: boolean };
   /** NOTIFY the relay(s) on every add (cross-process wake-up); the poll covers it when off. */
   notify?: boolean;
+  /**
+   * Largest message body `add` accepts (default 64 KiB, the consumers' `maxMessageBytes`): bigger
+   * ones throw UnpublishableMessageError in the caller's transaction instead of parking later.
+   */
+  maxPayloadBytes?: number;
   /** Where the outbox's metrics are registered (prom-client). */
   registry?: Registry;
 }

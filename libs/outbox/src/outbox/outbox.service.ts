@@ -4,6 +4,7 @@ import type { Envelope, MessageContract } from '@passo/contracts';
 import { Topology } from '../jetstream/topology';
 import type { SqlExecutor } from '../sql';
 import { DEFAULT_RELAY_OPTIONS, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.options';
+import { assertPublishable, DEFAULT_MAX_PAYLOAD_BYTES } from './publishable';
 
 export interface MessageMeta {
   /** The saga's correlation id (the order id). */
@@ -26,9 +27,11 @@ const INSERT = `INSERT INTO outbox_messages (id, subject, type, payload, headers
 export class OutboxService {
   private readonly topology: Topology;
   private readonly notifySql: string;
+  private readonly maxPayloadBytes: number;
 
   constructor(@Inject(OUTBOX_OPTIONS) private readonly options: OutboxOptions) {
     this.topology = new Topology(options.topology);
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const channel = options.relay?.channel ?? DEFAULT_RELAY_OPTIONS.channel;
     // One round trip; NOTIFY is delivered on commit only (and dropped on rollback).
     this.notifySql = `WITH inserted AS (${INSERT} RETURNING 1) SELECT pg_notify('${channel}', '') FROM inserted`;
@@ -46,6 +49,8 @@ export class OutboxService {
       traceparent: meta.traceparent ?? null,
       payload: checked,
     };
+    // A row the relay could never publish would only park: refuse it here, rolling the caller back.
+    assertPublishable(envelope, this.maxPayloadBytes);
     const values = [
       envelope.id,
       this.topology.subject(contract),

@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 export class RelayMetrics {
   readonly published: Counter<'relay'>;
   readonly failed: Counter<'relay'>;
+  readonly parked: Counter<'relay'>;
   readonly lag: Histogram<'relay'>;
 
   constructor(registry: Registry | undefined, pool: Pool, relay: string) {
@@ -21,6 +22,12 @@ export class RelayMetrics {
       labelNames: ['relay'],
       registers,
     });
+    this.parked = new Counter({
+      name: 'passo_outbox_parked_total',
+      help: 'Outbox rows parked because the broker can never take them (see npm run outbox -- parked)',
+      labelNames: ['relay'],
+      registers,
+    });
     this.lag = new Histogram({
       name: 'passo_outbox_publish_lag_seconds',
       help: 'Time from the outbox insert to the broker ack',
@@ -33,12 +40,12 @@ export class RelayMetrics {
       (
         await pool.query<{ pending: string; oldest: number | null }>(
           `SELECT count(*) AS pending, extract(epoch FROM now() - min(occurred_at))::float AS oldest
-             FROM outbox_messages WHERE published_at IS NULL`,
+             FROM outbox_messages WHERE published_at IS NULL AND parked_at IS NULL`,
         )
       ).rows[0];
     new Gauge({
       name: 'passo_outbox_pending_messages',
-      help: 'Outbox rows not yet published',
+      help: 'Outbox rows not yet published (parked ones excluded)',
       labelNames: ['relay'],
       registers,
       async collect() {
@@ -54,7 +61,23 @@ export class RelayMetrics {
         this.set({ relay }, (await backlog().catch(() => ({ oldest: Number.NaN }))).oldest ?? 0);
       },
     });
+    new Gauge({
+      name: 'passo_outbox_parked_messages',
+      help: 'Outbox rows parked now, waiting for an operator (npm run outbox -- release)',
+      labelNames: ['relay'],
+      registers,
+      async collect() {
+        const parked = await pool
+          .query<{ parked: string }>(
+            'SELECT count(*) AS parked FROM outbox_messages WHERE published_at IS NULL AND parked_at IS NOT NULL',
+          )
+          .then((result) => Number(result.rows[0].parked))
+          .catch(() => Number.NaN);
+        this.set({ relay }, parked);
+      },
+    });
     this.published.inc({ relay }, 0);
     this.failed.inc({ relay }, 0);
+    this.parked.inc({ relay }, 0);
   }
 }

@@ -1,4 +1,5 @@
 import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type StoredMsg } from 'nats';
+import type { MessageContract } from '@passo/contracts';
 import type { Topology } from '../jetstream/topology';
 import { DeadLetterHeader, headerPairs, isTransportHeader } from './dead-letter';
 
@@ -31,6 +32,50 @@ export class DeadLetterNotFoundError extends Error {
   }
 }
 
+/** A dead letter that is not replayed: its subject is no known contract's (or it has none). */
+export class DeadLetterRefusedError extends Error {
+  constructor(
+    readonly seq: number,
+    readonly reason: string,
+  ) {
+    super(`dead letter #${seq} not replayed: ${reason}`);
+  }
+}
+
+export interface ReplayOptions {
+  /**
+   * The contracts a replay may publish to: a dead letter whose original subject (minus the
+   * topology prefix) is none of theirs is refused, so a replay never sends to a subject that no
+   * contract defines (a forged or garbled header). Not given: any subject (library callers).
+   */
+  contracts?: readonly Pick<MessageContract, 'subject'>[];
+}
+
+/** The contract subject a dead letter came from (its original subject without the topology prefix). */
+export function contractSubjectOf(letter: Pick<DeadLetter, 'originalSubject'>, topology: Topology): string | null {
+  if (!letter.originalSubject) return null;
+  if (!topology.prefix) return letter.originalSubject;
+  const head = `${topology.prefix}.`;
+  return letter.originalSubject.startsWith(head) ? letter.originalSubject.slice(head.length) : null;
+}
+
+/** Why a dead letter may not be replayed, or null when it may. */
+export function replayRefusal(
+  letter: DeadLetter,
+  topology: Topology,
+  { contracts }: ReplayOptions = {},
+): string | null {
+  if (!letter.originalSubject) return `it has no ${DeadLetterHeader.OriginalSubject} header`;
+  if (!contracts) return null;
+  const subject = contractSubjectOf(letter, topology);
+  if (subject === null)
+    return `its subject ${letter.originalSubject} is outside the topology prefix "${topology.prefix}"`;
+  if (!contracts.some((contract) => contract.subject === subject)) {
+    return `its subject ${subject} is no known contract's`;
+  }
+  return null;
+}
+
 /** The newest dead letters first, at most `limit`. */
 export async function listDeadLetters(
   jsm: JetStreamManager,
@@ -56,6 +101,23 @@ export async function listDeadLetters(
   return found;
 }
 
+/** Every dead letter, oldest first (the order a bulk replay keeps). */
+export async function* scanDeadLetters(jsm: JetStreamManager, topology: Topology): AsyncGenerator<DeadLetter> {
+  const stream = topology.deadLetters().name;
+  const info = await jsm.streams.info(stream).catch((error: unknown) => {
+    if (isNotFound(error)) return null;
+    throw error;
+  });
+  if (!info || info.state.messages === 0) return;
+  for (let seq = Math.max(1, info.state.first_seq); seq <= info.state.last_seq; seq++) {
+    const stored = await jsm.streams.getMessage(stream, { seq }).catch((error: unknown) => {
+      if (isNotFound(error)) return null; // replayed (deleted) already
+      throw error;
+    });
+    if (stored) yield toDeadLetter(stored);
+  }
+}
+
 export async function getDeadLetter(jsm: JetStreamManager, topology: Topology, seq: number): Promise<DeadLetter> {
   const stream = topology.deadLetters().name;
   try {
@@ -78,9 +140,22 @@ export async function replayDeadLetter(
   jsm: JetStreamManager,
   topology: Topology,
   seq: number,
+  options: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  const letter = await getDeadLetter(jsm, topology, seq);
-  if (!letter.originalSubject) throw new Error(`dead letter #${seq} has no ${DeadLetterHeader.OriginalSubject} header`);
+  return replayLetter(js, jsm, topology, await getDeadLetter(jsm, topology, seq), options);
+}
+
+/** `replayDeadLetter` for a dead letter already read (the bulk replay reads each once). */
+export async function replayLetter(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  topology: Topology,
+  letter: DeadLetter,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const { seq } = letter;
+  const refusal = replayRefusal(letter, topology, options);
+  if (refusal !== null) throw new DeadLetterRefusedError(seq, refusal);
   const msgId = replayMsgId(letter.originalMsgId ?? `dlq-${seq}`, seq);
   const hdrs = natsHeaders();
   for (const [key, value] of Object.entries(letter.headers)) {
