@@ -1,9 +1,11 @@
 /**
  * `npm run dlq -- list [--limit N] | show <seq> | replay <seq>` — inspect and replay the dead-letter
- * stream. NATS_URL (default nats://127.0.0.1:4222), PASSO_TOPOLOGY_PREFIX (default none).
+ * stream. NATS_URL (default nats://127.0.0.1:4222), PASSO_TOPOLOGY_PREFIX (default none); connects as
+ * the operator (NATS_ADMIN_USER / NATS_ADMIN_PASSWORD, from the environment or the project's .env).
  */
 import { connect, type NatsConnection } from 'nats';
 import { Topology } from '../libs/outbox/src/jetstream/topology';
+import { operatorNatsOptions } from './lib/nats-users';
 import {
   getDeadLetter,
   listDeadLetters,
@@ -87,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: url.split(','), name: 'passo-dlq', timeout: 3_000, maxReconnectAttempts: 0 });
+    nc = await connect({ ...operatorNatsOptions(url, 'passo-dlq'), timeout: 3_000, maxReconnectAttempts: 0 });
   } catch (error) {
     console.error(`[dlq] cannot reach NATS at ${url} (${(error as Error).message}); is it running? set NATS_URL`);
     return 1;

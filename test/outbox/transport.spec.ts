@@ -17,7 +17,7 @@ import {
 } from '@passo/outbox';
 import { connect, headers, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { from, type Observable } from 'rxjs';
-import { testNatsUrl } from '../support/databases';
+import { testNatsUrl, testNatsAdmin, testNatsOptions } from '../support/databases';
 import { eventually } from '../support/eventually';
 
 type Probe = (envelope: Envelope<OrderPlaced>, ctx: JetStreamContext) => Promise<void> | Observable<void>;
@@ -91,7 +91,7 @@ let js: JetStreamClient;
 const running: Array<{ app: INestMicroservice; topology: Topology }> = [];
 
 beforeAll(async () => {
-  nc = await connect({ servers: testNatsUrl() });
+  nc = await connect(testNatsOptions());
   jsm = await nc.jetstreamManager();
   js = nc.jetstream();
 });
@@ -111,7 +111,8 @@ async function boot(probe: Probe, options: Partial<JetStreamTransportOptions> = 
   const consumer = `c-${randomUUID().slice(0, 8)}`;
   const logger = new CapturingLogger();
   const transport = new JetStreamTransport({
-    ...{ servers: testNatsUrl(), consumer, contracts: [OrderPlaced], topology: { prefix: topology.prefix }, logger },
+    ...{ servers: testNatsUrl(), credentials: testNatsAdmin(), consumer, contracts: [OrderPlaced], logger },
+    topology: { prefix: topology.prefix },
     ...options,
   });
   const app = await NestFactory.createMicroservice(TestModule.with(controller, probe), {
