@@ -3,13 +3,15 @@
  * stream; `replay --all | --consumer C | --subject S | --error TEXT [--dry-run]` replays in bulk
  * (filters combine; --dry-run only counts). A dead letter is replayed only to the subject of a
  * contract of libs/contracts. NATS_URL (default nats://127.0.0.1:4222), PASSO_TOPOLOGY_PREFIX
- * (default none).
+ * (default none); connects as the operator (NATS_ADMIN_USER / NATS_ADMIN_PASSWORD, from the
+ * environment or the project's .env).
  */
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
 import { MESSAGE_CONTRACTS } from '../libs/contracts/src/messaging/catalogue';
 import { Topology } from '../libs/outbox/src/jetstream/topology';
 import { printable } from '../libs/outbox/src/printable';
+import { operatorNatsOptions } from './lib/nats-users';
 import {
   DeadLetterRefusedError,
   getDeadLetter,
@@ -159,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: url.split(','), name: 'passo-dlq', timeout: 3_000, maxReconnectAttempts: 0 });
+    nc = await connect({ ...operatorNatsOptions(url, 'passo-dlq'), timeout: 3_000, maxReconnectAttempts: 0 });
   } catch (error) {
     console.error(`[dlq] cannot reach NATS at ${url} (${(error as Error).message}); is it running? set NATS_URL`);
     return 1;

@@ -12,9 +12,10 @@ const log = (line: string) => console.log(`[infra] ${line}`);
 async function up(): Promise<void> {
   const infra = await ensureInfra(log);
   await migrateUrls(infra.urls, log);
-  const file = writeDotEnv(infra.urls);
+  const file = writeDotEnv(infra);
   log(`URLs written to ${file}:`);
   for (const [key, value] of Object.entries(infra.urls)) log(`  ${key}=${value}`);
+  log(`NATS users (passwords in ${file}): ${Object.keys(infra.natsEnv).join(', ')}`);
   log('Start an app with: npx nest start order-service   (stop the servers with: npm run infra -- stop)');
 }
 

@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   const bin = join(ROOT, 'node_modules', 'concurrently', 'dist', 'bin', 'index.js');
   const names = APPS.map((app) => app.name).join(',');
   const commands = APPS.map((app) => `PORT=${app.port} node ${appEntry(app.name)}`);
-  const env = { ...process.env, ...infra.urls, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' };
+  // Each app picks its own NATS user from the per-app variables (ORDER_NATS_USER, …).
+  const env = { ...process.env, ...infra.urls, ...infra.natsEnv, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' };
   state.apps = spawn(
     process.execPath,
     [bin, '--names', names, '--prefix-colors', 'cyan,green,yellow,magenta', '--kill-signal', 'SIGTERM', ...commands],

@@ -8,7 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { defineEvent } from '@passo/contracts';
-import { OutboxRelay, OutboxService, Topology, type OutboxOptions, type SqlExecutor } from '@passo/outbox';
+import {
+  natsConnectOptions,
+  OutboxRelay,
+  OutboxService,
+  Topology,
+  type NatsCredentials,
+  type OutboxOptions,
+  type SqlExecutor,
+} from '@passo/outbox';
 import { connect, type NatsConnection } from 'nats';
 import { Client, Pool } from 'pg';
 import { z } from 'zod';
@@ -22,11 +30,14 @@ const LAG_RATE = Number(process.env.BENCH_RATE ?? 2_000);
 const LAG_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const quiet = { log: () => undefined, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) };
 const log = (line: string) => console.log(`[bench] ${line}`);
+/** The bench's streams are its own: it connects as the operator. */
+let operator: NatsCredentials | undefined;
 
 async function main(): Promise<void> {
   const infra = await ensureInfra(log);
   const url = withDatabase(infra.adminUrl ?? infra.urls.ORDER_DATABASE_URL, `passo_bench_${Date.now().toString(36)}`);
-  const nats = await connect({ servers: infra.urls.NATS_URL });
+  operator = infra.natsAdmin;
+  const nats = await connect(natsConnectOptions(infra.urls.NATS_URL, 'passo-bench', operator));
   const rows: [string, string, string][] = [];
   try {
     await ensureDatabase(url);
@@ -192,6 +203,7 @@ function options(url: string, natsUrl: string, topology: Topology): OutboxOption
   return {
     databaseUrl: url,
     natsServers: natsUrl,
+    natsCredentials: operator,
     contracts: [BenchHappened],
     topology: { prefix: topology.prefix },
     relay: { batchSize },

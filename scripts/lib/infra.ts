@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { embeddedNatsUrl, ensureNats, stopNats } from './nats';
+import { adminFromEnv, natsUsersEnv, natsUsersEnvFrom, type NatsUser } from './nats-users';
 import { ROOT } from './paths';
 import { SERVICES, type DatabaseUrlVar } from './services';
 import { embeddedPgUrl, ensurePostgres, stopPostgres, type RunningServer } from './postgres';
@@ -17,6 +18,13 @@ export interface Infra {
   urls: InfraUrls;
   /** A superuser URL on the embedded server (tests create their own databases with it). */
   adminUrl?: string;
+  /**
+   * The NATS users' variables (NATS_ADMIN_USER/PASSWORD, each app's <APP>_NATS_USER/PASSWORD):
+   * the embedded server's generated ones, or those set in the environment with NATS_URL.
+   */
+  natsEnv: Record<string, string>;
+  /** The operator's NATS user (tools and tests connect as it), when known. */
+  natsAdmin?: NatsUser;
   /** Stops only the servers this call started; reused or configured ones are left alone. */
   stop(): Promise<void>;
 }
@@ -51,11 +59,14 @@ export async function ensureInfra(
       for (const name of urlVars) db[name] = process.env[name] ?? '';
     }
     let natsUrl = process.env.NATS_URL ?? '';
+    let natsEnv = natsUsersEnvFrom(process.env);
     if (!natsUrl && nats) {
-      servers.push(await ensureNats(log));
+      const server = await ensureNats(log);
+      servers.push(server);
       natsUrl = embeddedNatsUrl();
+      natsEnv = natsUsersEnv(server.users);
     }
-    return { urls: { ...db, NATS_URL: natsUrl }, adminUrl, stop };
+    return { urls: { ...db, NATS_URL: natsUrl }, adminUrl, natsEnv, natsAdmin: adminFromEnv(natsEnv), stop };
   } catch (error) {
     await stop();
     throw error;
@@ -67,11 +78,18 @@ export async function stopEmbedded(log: (line: string) => void = console.log): P
   await stopPostgres(log);
 }
 
-/** Writes the URLs to the git-ignored .env that `nest start <app>` reads (@nestjs/config). */
-export function writeDotEnv(urls: InfraUrls): string {
+/** Writes the URLs and NATS users to the git-ignored .env that `nest start <app>` reads (@nestjs/config). */
+export function writeDotEnv(infra: Pick<Infra, 'urls' | 'natsEnv'>): string {
   const file = join(ROOT, '.env');
-  // Human-readable logs for apps started by hand in their own terminals (the talk's set-up).
-  const lines = [...Object.entries(urls).map(([key, value]) => `${key}=${value}`), 'LOG_FORMAT=pretty'];
-  writeFileSync(file, `# Written by \`npm run infra\`: the embedded servers' URLs.\n${lines.join('\n')}\n`);
+  const lines = [
+    ...Object.entries(infra.urls).map(([key, value]) => `${key}=${value}`),
+    '# NATS users: the operator (tools) and each app (its own, with its permissions).',
+    ...Object.entries(infra.natsEnv).map(([key, value]) => `${key}=${value}`),
+    // Human-readable logs for apps started by hand in their own terminals (the talk's set-up).
+    'LOG_FORMAT=pretty',
+  ];
+  writeFileSync(file, `# Written by \`npm run infra\`: the embedded servers' URLs and users.\n${lines.join('\n')}\n`, {
+    mode: 0o600,
+  });
   return file;
 }

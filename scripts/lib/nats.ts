@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { connect } from 'nats';
+import { embeddedNatsUsers, writeNatsConfig, type NatsUser, type NatsUsers } from './nats-users';
 import { STATE_DIR } from './paths';
 import { isPortOpen, processName, readGreeting, waitFor } from './ports';
 import type { RunningServer } from './postgres';
@@ -36,12 +38,33 @@ function resolveBinary(log: (line: string) => void): string {
   return binary;
 }
 
-function isJetStreamGreeting(greeting: string | null): boolean | undefined {
+interface Greeting {
+  jetstream?: boolean;
+  auth_required?: boolean;
+}
+
+function parseGreeting(greeting: string | null): Greeting | undefined {
   if (!greeting?.startsWith('INFO ')) return undefined;
   try {
-    return Boolean((JSON.parse(greeting.slice(5)) as { jetstream?: boolean }).jetstream);
+    return JSON.parse(greeting.slice(5)) as Greeting;
   } catch {
     return undefined;
+  }
+}
+
+const isJetStreamGreeting = (greeting: string | null) => {
+  const info = parseGreeting(greeting);
+  return info ? Boolean(info.jetstream) : undefined;
+};
+
+/** Whether the operator's user gets in (a server with users that are not ours refuses it). */
+async function acceptsUser(port: number, { user, password }: NatsUser): Promise<boolean> {
+  try {
+    const nc = await connect({ servers: `nats://127.0.0.1:${port}`, user, pass: password, timeout: 3_000 });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -68,51 +91,98 @@ async function killAndWait(pid: number, port: number): Promise<void> {
   if (isNatsProcess(pid)) process.kill(pid, 'SIGKILL');
 }
 
-/** The server already on the port when it speaks NATS with JetStream; throws when something else holds it. */
-async function existingServer(
-  port: number,
-  log: (line: string) => void,
-  hint = '',
-): Promise<RunningServer | undefined> {
-  if (!(await isPortOpen(port))) return undefined;
-  const jetstream = isJetStreamGreeting(await readGreeting(port));
-  if (jetstream) {
-    log(`NATS: reusing the JetStream server already running on 127.0.0.1:${port}`);
-    return { startedHere: false, stop: async () => undefined };
-  }
-  const problem =
-    jetstream === false
-      ? `A NATS server on 127.0.0.1:${port} runs without JetStream; restart it with -js, or set NATS_URL.`
-      : `Port ${port} is in use by something that is not NATS. Stop it, choose another port with PASSO_NATS_PORT, or set NATS_URL.`;
-  throw new Error(hint ? `${problem} ${hint}` : problem);
+export interface EmbeddedNats extends RunningServer {
+  /** The users the server was started with (the operator and each app). */
+  users: NatsUsers;
 }
 
-/** Starts `nats-server -js`, or reuses a JetStream server already answering on its port. */
-export async function ensureNats(log: (line: string) => void): Promise<RunningServer> {
+/**
+ * The server already on the port when it is ours: JetStream, with our users (a server we started
+ * re-reads its config, which may have changed). Throws when something else holds the port.
+ * Returns 'restart' for a server we started without users (an older Passo): it must not be reused.
+ */
+async function existingServer(
+  port: number,
+  users: NatsUsers,
+  ours: { pid?: number; configChanged: boolean },
+  log: (line: string) => void,
+  hint = '',
+): Promise<EmbeddedNats | 'restart' | undefined> {
+  if (!(await isPortOpen(port))) return undefined;
+  const info = parseGreeting(await readGreeting(port));
+  const problem = (text: string) => new Error(hint ? `${text} ${hint}` : text);
+  if (!info) {
+    throw problem(
+      `Port ${port} is in use by something that is not NATS. Stop it, choose another port with PASSO_NATS_PORT, or set NATS_URL.`,
+    );
+  }
+  if (!info.jetstream)
+    throw problem(`A NATS server on 127.0.0.1:${port} runs without JetStream; restart it with -js, or set NATS_URL.`);
+  if (!info.auth_required) {
+    if (ours.pid) return 'restart';
+    throw problem(
+      `A NATS server on 127.0.0.1:${port} accepts anonymous clients (started without Passo's users, ` +
+        'e.g. by an older version of Passo): stop it, or set NATS_URL and the NATS users (see README, "The bus").',
+    );
+  }
+  if (ours.pid && ours.configChanged) {
+    process.kill(ours.pid, 'SIGHUP'); // nats-server re-reads its config file (users, permissions)
+    log(`NATS: the users' config changed; the server we started (pid ${ours.pid}) reloads it`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (!(await acceptsUser(port, users.admin))) {
+    throw problem(
+      `The NATS server on 127.0.0.1:${port} refuses Passo's operator user (its users are not the ones in ` +
+        `${join(STATE_DIR, 'nats', 'users.json')}): stop it, or set NATS_URL and the NATS users.`,
+    );
+  }
+  log(`NATS: reusing the JetStream server already running on 127.0.0.1:${port}`);
+  return { startedHere: false, users, stop: async () => undefined };
+}
+
+/**
+ * Starts `nats-server -js` with Passo's users (config written under the state folder), or reuses
+ * a JetStream server of ours already answering on its port.
+ */
+export async function ensureNats(log: (line: string) => void): Promise<EmbeddedNats> {
   const { port } = EMBEDDED_NATS;
   const dir = join(STATE_DIR, 'nats');
   const pidFile = join(dir, 'nats-server.pid');
   const logFile = join(dir, 'nats-server.log');
-  const running = await existingServer(port, log);
-  if (running) return running;
-  const stale = readPid(pidFile);
-  if (stale && isNatsProcess(stale)) {
+  const users = embeddedNatsUsers(dir);
+  const config = writeNatsConfig(dir, users);
+  const pid = readPid(pidFile);
+  const ownPid = pid && isNatsProcess(pid) ? pid : undefined;
+  const running = await existingServer(port, users, { pid: ownPid, configChanged: config.changed }, log);
+  if (running === 'restart') {
+    log(`NATS: the server we started (pid ${ownPid}) runs without users; restarting it with them`);
+    if (ownPid) await killAndWait(ownPid, port);
+  } else if (running) {
+    return running;
+  } else if (ownPid) {
     throw new Error(
-      `nats-server (pid ${stale}) runs from ${dir} but does not answer on ${port}; stop it (kill ${stale}).`,
+      `nats-server (pid ${ownPid}) runs from ${dir} but does not answer on ${port}; stop it (kill ${ownPid}).`,
     );
   }
-  if (stale) unlinkSync(pidFile);
+  if (existsSync(pidFile) && !(pid && isNatsProcess(pid))) unlinkSync(pidFile);
   const binary = resolveBinary(log);
   // On a systemd host the Debian package starts its own service (no JetStream) on 4222.
   const started = await existingServer(
     port,
+    users,
+    { configChanged: false },
     log,
     'If the nats-server package started its own service: systemctl disable --now nats-server.',
   );
-  if (started) return started;
+  if (started && started !== 'restart') return started;
   mkdirSync(join(dir, 'jetstream'), { recursive: true });
-  log(`NATS: starting ${binary} -js on 127.0.0.1:${port} (store in ${join(dir, 'jetstream')})`);
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream'), '-P', pidFile];
+  log(
+    `NATS: starting ${binary} -js on 127.0.0.1:${port} (store in ${join(dir, 'jetstream')}, users in ${config.path})`,
+  );
+  const args = [
+    ...['-c', config.path, '-a', '127.0.0.1', '-p', String(port)],
+    ...['-js', '-sd', join(dir, 'jetstream'), '-P', pidFile],
+  ];
   const out = openSync(logFile, 'a');
   // Detached: its own process group, so Ctrl-C reaches the apps first and the broker is stopped last.
   const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out] });
@@ -137,6 +207,7 @@ export async function ensureNats(log: (line: string) => void): Promise<RunningSe
   }
   return {
     startedHere: true,
+    users,
     stop: async () => {
       log('NATS: stopping');
       if (child.pid) await killAndWait(child.pid, port);

@@ -5,8 +5,13 @@ export type ServiceName = 'order' | 'inventory' | 'payment' | 'orchestrator';
 
 export interface ServiceSpec {
   name: ServiceName;
+  /** The app (apps/<app>), its NATS user and its durable consumer group. */
+  app: 'order-service' | 'inventory-service' | 'payment-service' | 'saga-orchestrator';
   database: string;
   urlEnv: DatabaseUrlVar;
+  /** Its NATS user and password in a `.env` shared by the four apps (the app also reads NATS_USER/NATS_PASSWORD). */
+  natsUserEnv: `${string}_NATS_USER`;
+  natsPasswordEnv: `${string}_NATS_PASSWORD`;
   /** Schema folder, relative to the project root. */
   dir: string;
 }
@@ -16,13 +21,40 @@ export type DatabaseUrlVar =
   'ORDER_DATABASE_URL' | 'INVENTORY_DATABASE_URL' | 'PAYMENT_DATABASE_URL' | 'ORCHESTRATOR_DATABASE_URL';
 
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: 'order', database: 'passo_order', urlEnv: 'ORDER_DATABASE_URL', dir: 'prisma/order' },
-  { name: 'inventory', database: 'passo_inventory', urlEnv: 'INVENTORY_DATABASE_URL', dir: 'prisma/inventory' },
-  { name: 'payment', database: 'passo_payment', urlEnv: 'PAYMENT_DATABASE_URL', dir: 'prisma/payment' },
+  {
+    name: 'order',
+    app: 'order-service',
+    database: 'passo_order',
+    urlEnv: 'ORDER_DATABASE_URL',
+    natsUserEnv: 'ORDER_NATS_USER',
+    natsPasswordEnv: 'ORDER_NATS_PASSWORD',
+    dir: 'prisma/order',
+  },
+  {
+    name: 'inventory',
+    app: 'inventory-service',
+    database: 'passo_inventory',
+    urlEnv: 'INVENTORY_DATABASE_URL',
+    natsUserEnv: 'INVENTORY_NATS_USER',
+    natsPasswordEnv: 'INVENTORY_NATS_PASSWORD',
+    dir: 'prisma/inventory',
+  },
+  {
+    name: 'payment',
+    app: 'payment-service',
+    database: 'passo_payment',
+    urlEnv: 'PAYMENT_DATABASE_URL',
+    natsUserEnv: 'PAYMENT_NATS_USER',
+    natsPasswordEnv: 'PAYMENT_NATS_PASSWORD',
+    dir: 'prisma/payment',
+  },
   {
     name: 'orchestrator',
+    app: 'saga-orchestrator',
     database: 'passo_orchestrator',
     urlEnv: 'ORCHESTRATOR_DATABASE_URL',
+    natsUserEnv: 'ORCHESTRATOR_NATS_USER',
+    natsPasswordEnv: 'ORCHESTRATOR_NATS_PASSWORD',
     dir: 'prisma/orchestrator',
   },
 ];

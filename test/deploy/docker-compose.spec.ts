@@ -1,13 +1,19 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APPS, appEntry } from '../../scripts/lib/apps';
 import { DATABASES } from '../../scripts/lib/infra';
+import { connect } from 'nats';
+import { NATS_ADMIN } from '../../scripts/lib/nats-users';
 import { ROOT } from '../../scripts/lib/paths';
+import { freePort, isPortOpen, waitFor } from '../../scripts/lib/ports';
+import { SERVICES } from '../../scripts/lib/services';
 
 /** docker-compose.yml must describe the same system as `npm start`: apps, ports, variables. */
 describe('docker-compose.yml', () => {
   const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const natsConfig = readFileSync(join(ROOT, 'deploy', 'nats-server.conf'), 'utf8');
 
   function serviceBlock(name: string): string {
     const start = compose.indexOf(`\n  ${name}:\n`);
@@ -33,6 +39,51 @@ describe('docker-compose.yml', () => {
     expect(serviceBlock('nats')).toMatch(/nats-data:\/data/);
     expect(serviceBlock('postgres')).toContain("'54329:5432'");
     expect(serviceBlock('migrate')).toContain('scripts/db-migrate.ts');
+  });
+
+  it.each(SERVICES)('connects $app to NATS as its own user, its password from $natsPasswordEnv', (spec) => {
+    const block = serviceBlock(spec.app);
+    expect(block).toContain(`NATS_USER: ${spec.app}`);
+    expect(block).toContain(`NATS_PASSWORD: \${${spec.natsPasswordEnv}:-`);
+    // The same variable gives the server that user's password (deploy/nats-server.conf reads it).
+    expect(serviceBlock('nats')).toContain(`${spec.natsPasswordEnv}: \${${spec.natsPasswordEnv}:-`);
+    expect(natsConfig).toContain(`user: ${spec.app}, password: $${spec.natsPasswordEnv}`);
+  });
+
+  it('runs NATS with the committed users config, the operator included', () => {
+    expect(serviceBlock('nats')).toContain('./deploy/nats-server.conf:/etc/nats/passo.conf:ro');
+    expect(serviceBlock('nats')).toMatch(/'-c', '\/etc\/nats\/passo.conf'/);
+    expect(serviceBlock('nats')).toContain(`${NATS_ADMIN.passwordEnv}: \${${NATS_ADMIN.passwordEnv}:-`);
+    expect(natsConfig).toContain(`user: ${NATS_ADMIN.user}, password: $${NATS_ADMIN.passwordEnv}`);
+  });
+
+  it('runs on nats-server as docker-compose runs it: every password from the environment', async () => {
+    const port = await freePort();
+    const defaults = (block: string) =>
+      Object.fromEntries(
+        [...block.matchAll(/^ {6}(\w+): \$\{\w+:-([\w-]+)\}$/gm)].map(([, name, value]) => [name, value]),
+      );
+    const env = defaults(serviceBlock('nats'));
+    expect(Object.keys(env).sort()).toEqual(
+      [NATS_ADMIN.passwordEnv, ...SERVICES.map((spec) => spec.natsPasswordEnv)].sort(),
+    );
+    const args = ['-c', join(ROOT, 'deploy', 'nats-server.conf'), '-a', '127.0.0.1', '-p', String(port)];
+    const server = spawn('nats-server', args, { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+    try {
+      await waitFor('nats-server', () => isPortOpen(port), 10_000);
+      const servers = `nats://127.0.0.1:${port}`;
+      // Each app with the password its own block gives it, as the user its block names.
+      for (const spec of SERVICES) {
+        const pass = defaults(serviceBlock(spec.app)).NATS_PASSWORD;
+        await (await connect({ servers, user: spec.app, pass })).close();
+      }
+      await (await connect({ servers, user: NATS_ADMIN.user, pass: env[NATS_ADMIN.passwordEnv] })).close();
+      await expect(connect({ servers, maxReconnectAttempts: 0 })).rejects.toMatchObject({
+        code: 'AUTHORIZATION_VIOLATION',
+      });
+    } finally {
+      server.kill();
+    }
   });
 
   it('starts each app from the entry point the build produces', () => {

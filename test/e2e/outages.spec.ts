@@ -8,12 +8,14 @@ import { Pool } from 'pg';
 import { migrate, resolveService, type ServiceName } from '../../scripts/lib/migrator';
 import { ensureDatabase, withDatabase } from '../../scripts/lib/pg-admin';
 import type * as NatsServer from '../../scripts/lib/nats';
+import type { NatsUser } from '../../scripts/lib/nats-users';
+import { natsConnectOptions } from '../../libs/outbox/src/nats/nats-connect';
 import type * as PostgresServer from '../../scripts/lib/postgres';
 import { freePort } from '../support/app-process';
 import type { TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-import { TestSystem } from './system';
+import { TestSystem, type ServiceApp } from './system';
 
 /**
  * A long outage of a dependency under load, in both saga modes at once: the faults a short crash
@@ -32,6 +34,9 @@ interface PrivateServers {
   pg: typeof PostgresServer;
   nats: typeof NatsServer;
   natsUrl: string;
+  /** Each app's own NATS user, as `NATS_USER`/`NATS_PASSWORD` (over the suite server's). */
+  appEnv: Partial<Record<ServiceApp, Record<string, string>>>;
+  admin: NatsUser;
   database(service: ServiceName): Promise<TestDatabase>;
   close(): Promise<void>;
 }
@@ -56,13 +61,18 @@ async function privateServers(): Promise<PrivateServers> {
   process.env = saved;
   const quiet = () => undefined;
   await pg.ensurePostgres(quiet);
-  await nats.ensureNats(quiet);
+  const { users } = await nats.ensureNats(quiet);
+  const appEnv = Object.fromEntries(
+    Object.entries(users.apps).map(([app, { user, password }]) => [app, { NATS_USER: user, NATS_PASSWORD: password }]),
+  );
   const pools: Pool[] = [];
   let count = 0;
   return {
     pg,
     nats,
     natsUrl: nats.embeddedNatsUrl(),
+    appEnv,
+    admin: users.admin,
     async database(service) {
       const url = withDatabase(pg.embeddedPgUrl('postgres'), `passo_outage_${service}_${++count}`);
       await ensureDatabase(url);
@@ -172,8 +182,11 @@ describe.each(faults)('$dependency stopped under load, both saga modes', (fault)
 
   beforeAll(async () => {
     servers = await privateServers();
-    system = await new TestSystem({}, { database: servers.database, natsUrl: servers.natsUrl }).start();
-    nc = await connect({ servers: servers.natsUrl, name: 'passo-outage-test', maxReconnectAttempts: -1 });
+    system = await new TestSystem(servers.appEnv, { database: servers.database, natsUrl: servers.natsUrl }).start();
+    nc = await connect({
+      ...natsConnectOptions(servers.natsUrl, 'passo-outage-test', servers.admin),
+      maxReconnectAttempts: -1,
+    });
     for (const [sku, available] of Object.entries(STOCK)) await system.product(sku, 250, available);
     for (const [id, balance] of Object.entries(BALANCES)) await system.wallet(id, balance);
   });

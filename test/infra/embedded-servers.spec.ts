@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +103,79 @@ describe('embedded servers', () => {
     expect(await isPortOpen(Number(process.env.PASSO_NATS_PORT))).toBe(true);
     await server.stop();
     expect(await isPortOpen(Number(process.env.PASSO_NATS_PORT))).toBe(false);
+  });
+
+  it('starts nats-server with its users: anonymous clients refused, passwords kept across restarts', async () => {
+    const state = scratchDir('passo-nats-');
+    process.env.PASSO_STATE_DIR = state;
+    process.env.PASSO_NATS_PORT = String(await freePort());
+    const { ensureNats, embeddedNatsUrl } =
+      await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const { connect } = await import('nats');
+    const first = await ensureNats(() => undefined);
+    try {
+      await expect(connect({ servers: embeddedNatsUrl(), maxReconnectAttempts: 0 })).rejects.toMatchObject({
+        code: 'AUTHORIZATION_VIOLATION',
+      });
+      const { user, password } = first.users.apps['payment-service'];
+      await (await connect({ servers: embeddedNatsUrl(), user, pass: password })).close();
+      expect(statSync(join(state, 'nats', 'users.json')).mode & 0o077).toBe(0);
+    } finally {
+      await first.stop();
+    }
+    const second = await ensureNats(() => undefined);
+    await second.stop();
+    expect(second.users).toEqual(first.users);
+  });
+
+  it('refuses to reuse a NATS server that accepts anonymous clients', async () => {
+    const port = await freePort();
+    const store = scratchDir('passo-js-');
+    const open = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store], {
+      stdio: 'ignore',
+    });
+    try {
+      const { isPortOpen, waitFor } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+      await waitFor('open nats-server', () => isPortOpen(port), 10_000);
+      process.env.PASSO_STATE_DIR = scratchDir('passo-nats-');
+      process.env.PASSO_NATS_PORT = String(port);
+      const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+      await expect(ensureNats(() => undefined)).rejects.toThrow(
+        /accepts anonymous clients .*: stop it, or set NATS_URL/,
+      );
+    } finally {
+      open.kill();
+    }
+  });
+
+  it('restarts, with its users, a server it started without them (an older Passo: its pid file)', async () => {
+    const state = scratchDir('passo-nats-');
+    const port = await freePort();
+    mkdirSync(join(state, 'nats'), { recursive: true });
+    const pidFile = join(state, 'nats', 'nats-server.pid');
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(state, 'nats', 'jetstream'), '-P', pidFile];
+    const old = spawn('nats-server', args, { stdio: 'ignore', detached: true });
+    const oldExited = new Promise((done) => old.once('exit', done));
+    process.env.PASSO_STATE_DIR = state;
+    process.env.PASSO_NATS_PORT = String(port);
+    const { isPortOpen, waitFor } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+    await waitFor('old nats-server', async () => (await isPortOpen(port)) && existsSync(pidFile), 10_000);
+    const { ensureNats, embeddedNatsUrl } =
+      await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const lines: string[] = [];
+    const server = await ensureNats((line) => lines.push(line));
+    try {
+      expect(lines.join('\n')).toMatch(/runs without users; restarting it with them/);
+      expect(server.startedHere).toBe(true);
+      await oldExited; // stopped, not left running beside the new one
+      const { connect } = await import('nats');
+      await expect(connect({ servers: embeddedNatsUrl(), maxReconnectAttempts: 0 })).rejects.toMatchObject({
+        code: 'AUTHORIZATION_VIOLATION',
+      });
+    } finally {
+      await server.stop();
+      if (old.exitCode === null && old.signalCode === null) old.kill();
+    }
   });
 
   it('starts PostgreSQL over a stale postmaster.pid, reuses the data on the next start, and stops', async () => {

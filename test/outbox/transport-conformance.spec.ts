@@ -5,7 +5,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import type { Envelope } from '@passo/contracts';
 import { type JetStreamContext, JetStreamTransport, OnMessage, Topology, ensureStreams } from '@passo/outbox';
 import { connect, headers } from 'nats';
-import { testNatsUrl } from '../support/databases';
+import { testNatsUrl, testNatsAdmin, testNatsOptions } from '../support/databases';
 import {
   ConformancePing,
   describeTransportConformance,
@@ -46,7 +46,7 @@ const silent = { log: () => undefined, warn: () => undefined, error: () => undef
 describeTransportConformance('JetStreamTransport', async ({ concurrency }): Promise<TransportUnderTest> => {
   const topology = new Topology({ prefix: `t${randomUUID().slice(0, 8)}` });
   const consumer = 'conformance';
-  const nc = await connect({ servers: testNatsUrl() });
+  const nc = await connect(testNatsOptions());
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
   await ensureStreams(jsm, topology, [ConformancePing], { deadLetters: true });
@@ -70,6 +70,7 @@ describeTransportConformance('JetStreamTransport', async ({ concurrency }): Prom
       holder.current = handlers;
       const strategy = new JetStreamTransport({
         servers: testNatsUrl(),
+        credentials: testNatsAdmin(),
         consumer,
         contracts: [ConformancePing],
         topology: { prefix: topology.prefix },

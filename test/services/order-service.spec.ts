@@ -12,7 +12,7 @@ import {
   type OrderView,
   type SagaMode,
 } from '@passo/contracts';
-import { ensureStreams, Topology } from '@passo/outbox';
+import { ensureStreams, listDeadLetters, Topology } from '@passo/outbox';
 import type { JetStreamManager } from 'nats';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
@@ -178,6 +178,34 @@ describe('order-service: settling the order', () => {
       expect(await order(id)).toMatchObject({ status: 'PENDING', totalCents: null });
       expect(await outboxTypes(id)).toEqual(['OrderPlaced']);
     });
+
+    it('refuses a well-formed command for an order stored as choreographed: dead letter, order unchanged', async () => {
+      const id = await placed('choreography');
+      // Valid commands (sagaMode 'orchestration'): only the order's stored mode tells they are wrong.
+      const confirm = confirmOrder(id, 1);
+      const cancel = cancelOrder(id, 'TIMEOUT');
+      await publish(ConfirmOrder, confirm);
+      await publish(CancelOrder, cancel);
+
+      for (const [command, contract] of [
+        [confirm.id, ConfirmOrder],
+        [cancel.id, CancelOrder],
+      ] as const) {
+        // MessageRejectedError: dead-lettered by the transport (at the latest after its retries).
+        const letter = await eventually(async () => {
+          const letters = await listDeadLetters(jsm, topology, { limit: 100 });
+          return letters.find((found) => found.originalMsgId === command);
+        }, 45_000);
+        expect(letter).toMatchObject({ consumer: 'order-service', originalSubject: topology.subject(contract) });
+        expect(letter?.error).toContain(`order ${id} runs in choreography`);
+      }
+      expect(await order(id)).toMatchObject({ status: 'PENDING', totalCents: null, cancellationReason: null });
+      expect(await outboxTypes(id)).toEqual(['OrderPlaced']);
+      const inbox = await db.query('SELECT 1 FROM inbox_messages WHERE message_id = ANY($1::uuid[])', [
+        [confirm.id, cancel.id],
+      ]);
+      expect(inbox).toEqual([]);
+    }, 120_000);
   });
 
   describe("choreography: the participants' events settle the order (same use case)", () => {

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { appEntry, type AppInfo } from '../../scripts/lib/apps';
 import { freePort } from '../../scripts/lib/ports';
+import { SERVICES } from '../../scripts/lib/services';
+import { testNatsUsersEnv } from './databases';
 import { eventually } from './eventually';
 
 export interface AppProcess {
@@ -18,7 +20,17 @@ export interface AppProcess {
 
 export { freePort };
 
-/** Spawns a built app (test global setup builds them) with exactly the env given, plus PATH. */
+/** The app's own NATS user, under its per-app names (as `.env` gives them): its permissions, not the operator's. */
+export function appNatsEnv(name: AppInfo['name']): Record<string, string> {
+  const spec = SERVICES.find((s) => s.app === name)!;
+  const users = testNatsUsersEnv();
+  return { [spec.natsUserEnv]: users[spec.natsUserEnv], [spec.natsPasswordEnv]: users[spec.natsPasswordEnv] };
+}
+
+/**
+ * Spawns a built app (test global setup builds them) with exactly the env given, plus PATH and
+ * the app's own NATS user (`NATS_USER`/`NATS_PASSWORD` in `env` win over it).
+ */
 export async function spawnApp(name: AppInfo['name'], env: Record<string, string>): Promise<AppProcess> {
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [appEntry(name)], {
@@ -29,6 +41,7 @@ export async function spawnApp(name: AppInfo['name'], env: Record<string, string
       LOG_LEVEL: 'warn',
       // Its own streams and consumer groups: never a developer's running system's (or another test's).
       PASSO_TOPOLOGY_PREFIX: `t${randomUUID().slice(0, 8)}`,
+      ...appNatsEnv(name),
       ...env,
       PORT: String(port),
     },

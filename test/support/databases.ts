@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { natsConnectOptions, type NatsCredentials } from '../../libs/outbox/src/nats/nats-connect';
+import type { ConnectionOptions } from 'nats';
 import { Client, Pool } from 'pg';
+import { adminFromEnv } from '../../scripts/lib/nats-users';
 import { migrate, SERVICES, type ServiceName } from '../../scripts/lib/migrator';
 import { dropDatabase, ensureDatabase, quoteIdent, withDatabase } from '../../scripts/lib/pg-admin';
 
@@ -20,6 +23,25 @@ export function testNatsUrl(): string {
   const url = process.env.PASSO_TEST_NATS_URL;
   if (!url) throw new Error('PASSO_TEST_NATS_URL is not set: run the tests through jest (its global setup sets it)');
   return url;
+}
+
+/** The NATS users' variables (NATS_ADMIN_*, each app's <APP>_NATS_*) the global setup resolved. */
+export function testNatsUsersEnv(): Record<string, string> {
+  const json = process.env.PASSO_TEST_NATS_USERS;
+  if (!json) throw new Error('PASSO_TEST_NATS_USERS is not set: run the tests through jest (its global setup sets it)');
+  return JSON.parse(json) as Record<string, string>;
+}
+
+/** The operator's user: what tests connect as (the bus refuses anonymous clients). */
+export function testNatsAdmin(): NatsCredentials {
+  const admin = adminFromEnv(testNatsUsersEnv());
+  if (!admin) throw new Error('no NATS operator user: set NATS_ADMIN_USER and NATS_ADMIN_PASSWORD with NATS_URL');
+  return admin;
+}
+
+/** Connection options of a test client, as the operator. */
+export function testNatsOptions(name = 'passo-tests'): ConnectionOptions {
+  return natsConnectOptions(testNatsUrl(), name, testNatsAdmin());
 }
 
 export const templateName = (service: ServiceName) => `passo_test_template_${service}`;

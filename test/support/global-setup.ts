@@ -15,6 +15,7 @@ export default async function globalSetup(): Promise<void> {
   const infra = await ensureInfra(log, { postgres: !adminUrl });
   process.env.PASSO_TEST_PG_URL = adminUrl ?? infra.adminUrl;
   process.env.PASSO_TEST_NATS_URL = infra.urls.NATS_URL;
+  process.env.PASSO_TEST_NATS_USERS = JSON.stringify(infra.natsEnv);
   (globalThis as { __PASSO_INFRA__?: typeof infra }).__PASSO_INFRA__ = infra;
   try {
     await prepareTemplates(log);

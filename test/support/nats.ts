@@ -1,14 +1,14 @@
 import { OrderPlaced, type Envelope, type MessageContract } from '@passo/contracts';
 import { Topology } from '@passo/outbox';
 import { connect, type NatsConnection, type PubAck } from 'nats';
-import { testNatsUrl } from './databases';
+import { testNatsOptions } from './databases';
 import { eventually } from './eventually';
 
 let shared: Promise<NatsConnection> | undefined;
 
-/** One connection per test file, closed at exit. */
+/** One connection per test file (as the operator), closed at exit. */
 export function natsConnection(): Promise<NatsConnection> {
-  shared ??= connect({ servers: testNatsUrl(), name: 'passo-tests' });
+  shared ??= connect(testNatsOptions());
   return shared;
 }
 

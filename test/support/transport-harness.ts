@@ -13,7 +13,7 @@ import {
 } from '@passo/outbox';
 import { connect, headers, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { from, type Observable } from 'rxjs';
-import { testNatsUrl } from './databases';
+import { testNatsAdmin, testNatsOptions, testNatsUrl } from './databases';
 import { eventually } from './eventually';
 
 /**
@@ -91,7 +91,7 @@ export let js: JetStreamClient;
 const running: Array<{ app: INestMicroservice; topology: Topology }> = [];
 
 beforeAll(async () => {
-  nc = await connect({ servers: testNatsUrl() });
+  nc = await connect(testNatsOptions());
   jsm = await nc.jetstreamManager();
   js = nc.jetstream();
 });
@@ -121,7 +121,7 @@ export async function boot(
   const consumer = place.consumer ?? `c-${randomUUID().slice(0, 8)}`;
   const logger = new CapturingLogger();
   const transport = new JetStreamTransport({
-    ...{ servers: testNatsUrl(), consumer, contracts: [OrderPlaced], topology: { prefix: topology.prefix }, logger },
+    ...{ servers: testNatsUrl(), credentials: testNatsAdmin(), consumer, contracts: [OrderPlaced], topology: { prefix: topology.prefix }, logger },
     ...options,
   });
   const app = await NestFactory.createMicroservice(TestModule.with(controller, probe), {

@@ -25,3 +25,4 @@ export * from './transport/jetstream.context';
 export * from './transport/jetstream.transport';
 export * from './transport/jetstream-transport.options';
 export * from './transport/on-message.decorator';
+export * from './nats/nats-connect';

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { MessageContract } from '@passo/contracts';
 import { JetStreamTransport } from '@passo/outbox';
 import { InvalidConfigError, parseEnv } from './config/env';
+import { natsCredentials } from './nats/nats-credentials';
 
 /** Applies what every app needs on top of its module: logger, body limit, shutdown hooks. */
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
@@ -39,6 +40,7 @@ function connectMessaging(
 ): void {
   const strategy = new JetStreamTransport({
     servers: config.getOrThrow<string>('NATS_URL').split(','),
+    credentials: natsCredentials(config),
     consumer: service,
     contracts,
     topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },

@@ -4,6 +4,7 @@ export * from './http/not-found';
 export * from './http/zod-validation.pipe';
 export * from './metrics/metrics';
 export * from './nats/nats-connection.service';
+export * from './nats/nats-credentials';
 export * from './platform.module';
 export * from './prisma/prisma.module';
 export * from './http/database-unavailable.filter';

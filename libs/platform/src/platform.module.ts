@@ -4,7 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { z } from 'zod';
-import { parseEnv } from './config/env';
+import { parseEnv, resolveNatsCredentials } from './config/env';
 import { HealthController } from './health/health.controller';
 import { ShutdownLogService } from './lifecycle/shutdown-log.service';
 import { DatabaseUnavailableFilter } from './http/database-unavailable.filter';
@@ -32,7 +32,11 @@ export class PlatformModule implements NestModule {
         ConfigModule.forRoot({
           isGlobal: true,
           cache: true,
-          validate: (raw) => ({ ...parseEnv(options.env, raw), SERVICE_NAME: options.service }),
+          validate: (raw) => {
+            const env = parseEnv(options.env, raw);
+            const nats = resolveNatsCredentials(env, options.prisma.urlEnv, options.service);
+            return { ...env, ...nats, SERVICE_NAME: options.service };
+          },
         }),
         LoggerModule.forRootAsync({
           inject: [ConfigService],

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
+import { natsConnectOptions } from '../../../libs/outbox/src/nats/nats-connect';
 import { APPS } from '../apps';
 import type { Infra } from '../infra';
 import type { QueryFn, SagaDatabases } from '../invariants';
@@ -55,7 +56,7 @@ export class CompareSystem {
     for (const name of ['order', 'inventory', 'payment'] as const) {
       this.clients.set(name, await connected(this.urls.get(name)!));
     }
-    this.nats = await connect({ servers: this.infra.urls.NATS_URL.split(','), name: 'passo-compare' });
+    this.nats = await connect(natsConnectOptions(this.infra.urls.NATS_URL, 'passo-compare', this.infra.natsAdmin));
   }
 
   /** The four built apps, each on a free port, with LOG_LEVEL=warn; resolves when all are healthy. */
@@ -66,6 +67,7 @@ export class CompareSystem {
       const env = {
         [databaseUrlVar]: this.urls.get(service)!,
         NATS_URL: this.infra.urls.NATS_URL,
+        ...this.infra.natsEnv, // each app picks its own user (<APP>_NATS_USER/PASSWORD)
         PASSO_TOPOLOGY_PREFIX: this.prefix,
         LOG_LEVEL: 'warn',
       };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CancellationReason } from '@passo/contracts';
+import type { CancellationReason, SagaMode } from '@passo/contracts';
 import { Prisma, PrismaClient } from '@passo/prisma/order';
 
 type Tx = Prisma.TransactionClient;
@@ -8,6 +8,12 @@ type Tx = Prisma.TransactionClient;
 @Injectable()
 export class OrderSagaRepository {
   constructor(readonly db: PrismaClient) {}
+
+  /** The mode the order was placed in (undefined for an unknown order), read in the settling transaction. */
+  async sagaModeOf(tx: Tx, orderId: string): Promise<SagaMode | undefined> {
+    const order = await tx.order.findUnique({ where: { id: orderId }, select: { sagaMode: true } });
+    return order?.sagaMode;
+  }
 
   /** PENDING → CONFIRMED; false when the order is unknown or already settled (stale event). */
   async confirm(tx: Tx, orderId: string, totalCents: number): Promise<boolean> {

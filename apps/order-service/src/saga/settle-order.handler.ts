@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { OrderCancelled, OrderConfirmed, type CancellationReason, type SagaMode } from '@passo/contracts';
-import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
+import { InboxService, type MessageCause, MessageRejectedError, OutboxService } from '@passo/outbox';
 import { OrderSagaRepository } from './order-saga.repository';
 
 export const CONSUMER = 'order-service';
@@ -33,6 +33,12 @@ export class SettleOrderHandler implements ICommandHandler<SettleOrder> {
   async execute({ settlement: { orderId, sagaMode, decision }, cause }: SettleOrder): Promise<void> {
     const meta = { correlationId: orderId, causationId: cause.id };
     await this.inbox.handle(this.orders.db, CONSUMER, cause, async (tx) => {
+      // The order's stored mode says who decides its outcome: a command for a choreographed order
+      // (or an event for an orchestrated one) is refused, with nothing changed (dead letter).
+      const stored = await this.orders.sagaModeOf(tx, orderId);
+      if (stored && stored !== sagaMode) {
+        throw new MessageRejectedError(`order ${orderId} runs in ${stored}: a ${sagaMode} outcome cannot settle it`);
+      }
       // Only from PENDING: a stale or repeated outcome moves nothing and announces nothing.
       if (decision.kind === 'confirm') {
         const { totalCents } = decision;

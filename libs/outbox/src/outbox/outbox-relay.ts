@@ -11,6 +11,7 @@ import {
 import { ensureStreams } from '../jetstream/streams';
 import { printable } from '../printable';
 import { Topology } from '../jetstream/topology';
+import { natsConnectOptions } from '../nats/nats-connect';
 import { Backoff } from './backoff';
 import { DEFAULT_RELAY_OPTIONS, type OutboxOptions, type RelayOptions } from './outbox.options';
 import { RelayMetrics } from './relay-metrics';
@@ -131,9 +132,8 @@ export class OutboxRelay {
 
   private async connectNats(): Promise<void> {
     if (this.js && this.nats && !this.nats.isClosed()) return;
-    const servers =
-      typeof this.outbox.natsServers === 'string' ? this.outbox.natsServers.split(',') : [...this.outbox.natsServers];
-    this.nats = await connect({ servers, name: this.options.name, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const options = natsConnectOptions(this.outbox.natsServers, this.options.name, this.outbox.natsCredentials);
+    this.nats = await connect({ ...options, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     this.jsm = await this.nats.jetstreamManager();
     await ensureStreams(this.jsm, this.topology, this.outbox.contracts);
     this.js = this.nats.jetstream({ timeout: this.options.publishTimeoutMs });

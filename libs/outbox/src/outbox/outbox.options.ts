@@ -1,6 +1,7 @@
 import type { MessageContract } from '@passo/contracts';
 import type { Registry } from 'prom-client';
 import type { TopologyOptions } from '../jetstream/topology';
+import type { NatsCredentials } from '../nats/nats-connect';
 
 export interface RelayOptions {
   /** Rows read and published per round trip (pipelined publishes, one UPDATE). */
@@ -28,6 +29,8 @@ export interface OutboxOptions {
   /** The service's PostgreSQL URL: the relay keeps its own session (LISTEN + advisory lock). */
   databaseUrl: string;
   natsServers: string | readonly string[];
+  /** The app's NATS user: the relay publishes the app's own events only. */
+  natsCredentials?: NatsCredentials;
   /** Contracts this app publishes: their streams are created at start. */
   contracts: readonly MessageContract[];
   topology?: TopologyOptions;

@@ -10,6 +10,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Topology } from '../jetstream/topology';
+import { natsConnectOptions, natsConnectProblem, type NatsCredentials } from '../nats/nats-connect';
 
 /**
  * Connects, retrying while NATS is down (an app started before its broker waits for it instead of
@@ -20,15 +21,17 @@ export async function connectWithRetry(
   name: string,
   logger: LoggerService,
   cancelled: () => boolean,
+  credentials?: NatsCredentials,
 ): Promise<NatsConnection> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      const options = natsConnectOptions(servers, name, credentials);
+      const nc = await connect({ ...options, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       if (attempt > 1) logger.log(`connected to NATS ${nc.getServer()} after ${attempt} attempts`);
       return nc;
     } catch (error) {
       if (attempt === 1 || attempt % 10 === 0) {
-        logger.warn(`NATS unreachable at ${servers.join(',')} (${(error as Error).message}); retrying`);
+        logger.warn(`${natsConnectProblem(error, servers, credentials?.user)}; retrying`);
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * attempt)));
       if (cancelled()) throw new Error('JetStreamTransport closed before NATS was reachable', { cause: error });

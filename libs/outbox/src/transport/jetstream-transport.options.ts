@@ -2,10 +2,13 @@ import type { LoggerService } from '@nestjs/common';
 import type { MessageContract } from '@passo/contracts';
 import type { Registry } from 'prom-client';
 import { Topology, type TopologyOptions } from '../jetstream/topology';
+import type { NatsCredentials } from '../nats/nats-connect';
 import { DEFAULT_BACKOFF_MS, DEFAULT_TRANSIENT_BACKOFF, type TransientBackoff } from './backoff';
 
 export interface JetStreamTransportOptions {
   servers: string | string[];
+  /** The app's NATS user (the bus refuses anonymous clients). */
+  credentials?: NatsCredentials;
   /** Durable consumer group, e.g. `inventory-service`: replicas sharing it share the work. */
   consumer: string;
   /** The contracts this app consumes; every handler pattern must be one of their subjects. */
@@ -46,6 +49,7 @@ export interface JetStreamTransportOptions {
 
 export interface ResolvedTransportOptions {
   servers: string[];
+  credentials?: NatsCredentials;
   consumer: string;
   contracts: readonly MessageContract[];
   topology: Topology;
@@ -93,6 +97,7 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
   );
   return {
     servers,
+    credentials: options.credentials,
     consumer: options.consumer,
     contracts: options.contracts,
     topology: new Topology(options.topology),

@@ -67,7 +67,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     try {
       const routes = this.routes();
       this._status$.next('connecting');
-      this.nc = await connectWithRetry(this.options.servers, this.options.consumer, this.log, () => !!this.closing);
+      const { servers, credentials } = this.options;
+      this.nc = await connectWithRetry(servers, this.options.consumer, this.log, () => !!this.closing, credentials);
       const jsm = await this.nc.jetstreamManager();
       const { topology, consumer, concurrency } = this.options;
       const processor = new MessageProcessor({

@@ -11,9 +11,35 @@ const natsUrls = z
     'must be one or more nats://host:port URLs, comma separated',
   );
 
+const natsSecret = z.string().min(1, 'must not be empty');
+
+/**
+ * The app's NATS user in a `.env` shared by all apps (`npm run infra`): `ORDER_DATABASE_URL` →
+ * `ORDER_NATS_USER`, `ORDER_NATS_PASSWORD`. `NATS_USER` / `NATS_PASSWORD` win when set.
+ */
+export function perAppNatsVars(databaseUrlVar: string): { user: string; password: string } {
+  const app = databaseUrlVar.replace(/_DATABASE_URL$/, '');
+  return { user: `${app}_NATS_USER`, password: `${app}_NATS_PASSWORD` };
+}
+
+/** The user and password the app connects to NATS with; the user defaults to the app's name. */
+export function resolveNatsCredentials(
+  env: Record<string, unknown>,
+  databaseUrlVar: string,
+  service: string,
+): { NATS_USER: string; NATS_PASSWORD: string } {
+  const own = perAppNatsVars(databaseUrlVar);
+  const pick = (...names: string[]) => names.map((name) => env[name]).find((v) => typeof v === 'string' && v !== '');
+  return {
+    NATS_USER: (pick('NATS_USER', own.user) as string | undefined) ?? service,
+    NATS_PASSWORD: (pick('NATS_PASSWORD', own.password) as string | undefined) ?? '',
+  };
+}
+
 /** Variables every app reads. Each app adds its own database URL (and more) on top. */
 export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar, defaultPort: number) {
-  return z.object({
+  const own = perAppNatsVars(databaseUrlVar);
+  const base = z.object({
     PORT: z.coerce.number().int().min(1).max(65_535).default(defaultPort),
     NATS_URL: natsUrls,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -30,8 +56,26 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/i, 'letters, digits and - only')
       .optional(),
+    /** The app's NATS user and password (the bus refuses anonymous clients), or the per-app names. */
+    NATS_USER: natsSecret.optional(),
+    NATS_PASSWORD: natsSecret.optional(),
+    [own.user]: natsSecret.optional(),
+    [own.password]: natsSecret.optional(),
     ...({ [databaseUrlVar]: postgresUrl } as Record<UrlVar, typeof postgresUrl>),
   });
+  return base.superRefine(
+    (env: Record<string, unknown>, ctx) => {
+      if (env.NATS_PASSWORD === undefined && env[own.password] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['NATS_PASSWORD'],
+          message: `(or ${own.password}) is required but not set`,
+        });
+      }
+      // Checked even when other variables are missing too: every problem is named at once.
+    },
+    { when: () => true },
+  );
 }
 
 export class InvalidConfigError extends Error {

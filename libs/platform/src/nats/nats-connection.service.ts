@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { natsConnectOptions, natsConnectProblem } from '@passo/outbox';
 import { connect, type NatsConnection } from 'nats';
+import { natsCredentials } from './nats-credentials';
 
 /**
  * One NATS connection per app. It connects in the background and reconnects forever, so an app
@@ -32,15 +34,17 @@ export class NatsConnectionService implements OnModuleInit, OnApplicationShutdow
   private async connectLoop(): Promise<NatsConnection> {
     const servers = this.config.getOrThrow<string>('NATS_URL').split(',');
     const name = this.config.get<string>('SERVICE_NAME') ?? 'passo';
+    const credentials = natsCredentials(this.config);
     for (let attempt = 1; !this.closing; attempt++) {
       try {
-        this.connection = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+        const options = natsConnectOptions(servers, name, credentials);
+        this.connection = await connect({ ...options, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
         this.logger.log(`connected to NATS ${this.connection.getServer()}`);
         void this.watch(this.connection);
         return this.connection;
       } catch (error) {
         if (attempt === 1 || attempt % 10 === 0) {
-          this.logger.warn(`NATS unreachable at ${servers.join(',')} (${(error as Error).message}); retrying`);
+          this.logger.warn(`${natsConnectProblem(error, servers, credentials.user)}; retrying`);
         }
         await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
       }

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { MessageContract } from '@passo/contracts';
 import { OutboxModule } from '@passo/outbox';
 import { MetricsRegistry } from '../metrics/metrics';
+import { natsCredentials } from '../nats/nats-credentials';
 
 /** The outbox of one app, wired from its validated config (database URL, NATS, topology prefix). */
 export function appOutbox(urlEnv: string, contracts: readonly MessageContract[]): DynamicModule {
@@ -11,6 +12,7 @@ export function appOutbox(urlEnv: string, contracts: readonly MessageContract[])
     useFactory: (config: ConfigService, registry: MetricsRegistry) => ({
       databaseUrl: config.getOrThrow<string>(urlEnv),
       natsServers: config.getOrThrow<string>('NATS_URL'),
+      natsCredentials: natsCredentials(config),
       contracts,
       topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
       registry,
