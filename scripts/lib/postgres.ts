@@ -176,10 +176,7 @@ export async function ensurePostgres(log: (line: string) => void): Promise<Runni
  * Stops an embedded server left running by `npm run infra` (no-op when none runs). `immediate`
  * is a crash as far as clients can tell: connections cut, no checkpoint (the fault tests' outage).
  */
-export async function stopPostgres(
-  log: (line: string) => void,
-  mode: 'fast' | 'immediate' = 'fast',
-): Promise<void> {
+export async function stopPostgres(log: (line: string) => void, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
   const owner = serverOwner();
   const dataDir = join(homeFor(owner), 'data');
   if (!existsSync(join(dataDir, 'postmaster.pid'))) return log('PostgreSQL: not running');

@@ -121,7 +121,14 @@ export async function boot(
   const consumer = place.consumer ?? `c-${randomUUID().slice(0, 8)}`;
   const logger = new CapturingLogger();
   const transport = new JetStreamTransport({
-    ...{ servers: testNatsUrl(), credentials: testNatsAdmin(), consumer, contracts: [OrderPlaced], topology: { prefix: topology.prefix }, logger },
+    ...{
+      servers: testNatsUrl(),
+      credentials: testNatsAdmin(),
+      consumer,
+      contracts: [OrderPlaced],
+      topology: { prefix: topology.prefix },
+      logger,
+    },
     ...options,
   });
   const app = await NestFactory.createMicroservice(TestModule.with(controller, probe), {
