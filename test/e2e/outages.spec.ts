@@ -208,6 +208,7 @@ describe.each(faults)('$dependency stopped under load, both saga modes', (fault)
 
     await fault.stop(servers);
     const stoppedAt = Date.now();
+    const acceptedBefore = load.accepted.length;
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     const acceptedDuringOutage = load.accepted.length;
     await fault.start(servers);
@@ -218,9 +219,14 @@ describe.each(faults)('$dependency stopped under load, both saga modes', (fault)
 
     // Every answer was 201 or a 503 with Retry-After; never a 500, never a hung request.
     expect(load.unexpected).toEqual([]);
-    if (fault.acceptsOrders) expect(load.unavailable).toBe(0);
-    else expect(load.unavailable).toBeGreaterThan(0);
-    expect(acceptedDuringOutage).toBeGreaterThan(20);
+    const expectedDuringOutage = (OUTAGE_MS / 1_000) * ORDERS_PER_SECOND;
+    if (fault.acceptsOrders) {
+      // Without NATS, orders are still taken: they wait in the outbox.
+      expect(load.unavailable).toBe(0);
+      expect(acceptedDuringOutage - acceptedBefore).toBeGreaterThan(expectedDuringOutage / 2);
+    } else {
+      expect(load.unavailable).toBeGreaterThan(expectedDuringOutage / 2);
+    }
 
     // 1: every order the database holds (accepted, or committed before its answer was lost) settles.
     const orders = system.dbs['order-service'].query;

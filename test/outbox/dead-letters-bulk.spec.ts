@@ -13,7 +13,7 @@ import {
 } from '@passo/outbox';
 import { headers, type JetStreamManager } from 'nats';
 import { ROOT } from '../../scripts/lib/paths';
-import { testNatsUrl } from '../support/databases';
+import { testNatsUrl, testNatsUsersEnv } from '../support/databases';
 import { natsConnection, streamMessages } from '../support/nats';
 
 const contracts = MESSAGE_CONTRACTS;
@@ -45,7 +45,8 @@ async function fileDeadLetter(topology: Topology, consumer: string, subject: str
 function dlq(topology: Topology, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'dlq.ts'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, NATS_URL: testNatsUrl(), PASSO_TOPOLOGY_PREFIX: topology.prefix },
+    // As an operator would run it: the operator's NATS user (the bus refuses anonymous clients).
+    env: { ...process.env, ...testNatsUsersEnv(), NATS_URL: testNatsUrl(), PASSO_TOPOLOGY_PREFIX: topology.prefix },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
