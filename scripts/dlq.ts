@@ -6,12 +6,15 @@
  * (default none); connects as the operator (NATS_ADMIN_USER / NATS_ADMIN_PASSWORD, from the
  * environment or the project's .env).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
 import { MESSAGE_CONTRACTS } from '../libs/contracts/src/messaging/catalogue';
 import { Topology } from '../libs/outbox/src/jetstream/topology';
 import { printable } from '../libs/outbox/src/printable';
 import { operatorNatsOptions } from './lib/nats-users';
+import { ROOT } from './lib/paths';
 import {
   DeadLetterRefusedError,
   getDeadLetter,
@@ -30,6 +33,8 @@ const USAGE = [
   '       npm run dlq -- replay --all | [--consumer C] [--subject S] [--error TEXT]  [--dry-run]',
   '  filters combine; --subject with or without the topology prefix; --error: part of the error, any case',
 ].join('\n');
+// Like the apps: the real environment first, then the project's .env (`npm run infra` writes it).
+if (existsSync(join(ROOT, '.env'))) process.loadEnvFile(join(ROOT, '.env'));
 const url = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 const topology = new Topology({ prefix: process.env.PASSO_TOPOLOGY_PREFIX ?? '' });
 
