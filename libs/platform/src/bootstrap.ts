@@ -9,6 +9,9 @@ import type { z } from 'zod';
 import type { MessageContract } from '@passo/contracts';
 import { JetStreamTransport } from '@passo/outbox';
 import { InvalidConfigError, parseEnv } from './config/env';
+import { MetricsRegistry } from './metrics/metrics';
+import { pingDatabase } from './prisma/database-ping';
+import { PRISMA_CLIENT, type PrismaClientLike } from './prisma/prisma.module';
 import { natsCredentials } from './nats/nats-credentials';
 
 /** Applies what every app needs on top of its module: logger, body limit, shutdown hooks. */
@@ -38,6 +41,7 @@ function connectMessaging(
   contracts: readonly MessageContract[],
   config: ConfigService,
 ): void {
+  const prisma = app.get<PrismaClientLike>(PRISMA_CLIENT);
   const strategy = new JetStreamTransport({
     servers: config.getOrThrow<string>('NATS_URL').split(','),
     credentials: natsCredentials(config),
@@ -45,6 +49,9 @@ function connectMessaging(
     contracts,
     topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
     ackWaitMs: config.getOrThrow<number>('MESSAGING_ACK_WAIT_MS'),
+    // While the app's database is down its consumers pause; they resume when /health's check passes.
+    probe: () => pingDatabase(prisma),
+    registry: app.get(MetricsRegistry),
     logger: app.get(Logger),
   });
   app.connectMicroservice({ strategy }, { inheritAppConfig: true });

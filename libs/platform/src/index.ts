@@ -9,3 +9,4 @@ export * from './platform.module';
 export * from './prisma/prisma.module';
 export * from './http/database-unavailable.filter';
 export * from './outbox/app-outbox';
+export * from './prisma/database-ping';

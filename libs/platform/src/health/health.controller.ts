@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, PrismaHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { NatsConnectionService } from '../nats/nats-connection.service';
+import { pingDatabase } from '../prisma/database-ping';
 import { PRISMA_CLIENT, type PrismaClientLike } from '../prisma/prisma.module';
 
 /** 200 when the database and NATS answer, 503 otherwise (DESIGN.md: every app). */
@@ -8,7 +9,6 @@ import { PRISMA_CLIENT, type PrismaClientLike } from '../prisma/prisma.module';
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly prismaIndicator: PrismaHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly nats: NatsConnectionService,
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClientLike,
@@ -18,7 +18,11 @@ export class HealthController {
   @HealthCheck()
   check() {
     return this.health.check([
-      () => this.prismaIndicator.pingCheck('database', this.prisma as never).withTimeout(3_000),
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(async () => void (await pingDatabase(this.prisma)))
+          .withTimeout(3_000),
       () =>
         this.indicators
           .check('nats')

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APPS, type AppInfo } from '../../scripts/lib/apps';
+import type { RunningServer } from '../../scripts/lib/postgres';
+import { freePort, startApp, type AppProcess } from '../support/app-process';
+import { testNatsUrl } from '../support/databases';
+import { eventually } from '../support/eventually';
+import { http } from '../support/http';
+
+/**
+ * Every app answers 503 with Retry-After, never 500, on every route that needs its database while
+ * PostgreSQL is down (DESIGN.md, "HTTP API"). The apps run against a throwaway embedded server of
+ * this file's own (the shared test server is used by other files in parallel), which is stopped
+ * once they have used it.
+ */
+const SERVICE = {
+  'order-service': 'order',
+  'inventory-service': 'inventory',
+  'payment-service': 'payment',
+  'saga-orchestrator': 'orchestrator',
+} as const;
+
+const ROUTES: Record<AppInfo['name'], Array<[method: string, path: string, body?: unknown]>> = {
+  'order-service': [
+    ['POST', '/orders', { customerId: 'c-1', items: [{ sku: 'sku-1', quantity: 1 }] }],
+    ['GET', '/orders'],
+    ['GET', `/orders/${randomUUID()}`],
+    ['GET', '/saga-mode'],
+    ['PUT', '/saga-mode', { mode: 'orchestration' }],
+  ],
+  'inventory-service': [
+    ['PUT', '/products/sku-1', { priceCents: 100, available: 5 }],
+    ['GET', '/products/sku-1'],
+  ],
+  'payment-service': [
+    ['PUT', '/customers/c-1', { balanceCents: 1_000 }],
+    ['GET', '/customers/c-1'],
+    ['GET', `/payments?orderId=${randomUUID()}`],
+  ],
+  'saga-orchestrator': [['GET', `/sagas/${randomUUID()}`]],
+};
+
+/** An embedded PostgreSQL on a free port with its own data folder (loaded apart from the suite's). */
+async function throwawayPostgres(): Promise<{ server: RunningServer; url: (db: string) => string; dir: string }> {
+  const saved = { ...process.env };
+  const dir = mkdtempSync(join(tmpdir(), 'passo-outage-'));
+  chmodSync(dir, 0o755); // the server runs as `postgres` when we are root
+  process.env.PASSO_STATE_DIR = dir;
+  process.env.PASSO_PG_PORT = String(await freePort());
+  try {
+    let pg: typeof import('../../scripts/lib/postgres') | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      pg = require('../../scripts/lib/postgres') as typeof import('../../scripts/lib/postgres');
+    });
+    const server = await pg!.ensurePostgres(() => undefined);
+    return { server, url: pg!.embeddedPgUrl, dir };
+  } finally {
+    process.env = saved;
+  }
+}
+
+describe('apps while their database is down', () => {
+  let postgres: Awaited<ReturnType<typeof throwawayPostgres>>;
+  const apps = new Map<AppInfo['name'], AppProcess>();
+
+  beforeAll(async () => {
+    postgres = await throwawayPostgres();
+    const { migrateAll } = await import('../../scripts/lib/migrator');
+    const urls = {
+      order: postgres.url('passo_order'),
+      inventory: postgres.url('passo_inventory'),
+      payment: postgres.url('passo_payment'),
+      orchestrator: postgres.url('passo_orchestrator'),
+    };
+    await migrateAll(urls);
+    for (const { name, databaseUrlVar } of APPS) {
+      apps.set(name, await startApp(name, { [databaseUrlVar]: urls[SERVICE[name]], NATS_URL: testNatsUrl() }));
+    }
+    // Each app has used its database (pools hold connections) before the server goes away.
+    for (const app of apps.values())
+      await eventually(async () => (await http('GET', `${app.url}/health`)).status === 200);
+    await postgres.server.stop();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const app of apps.values()) await app.stop();
+    await postgres?.server.stop();
+    if (postgres) rmSync(postgres.dir, { recursive: true, force: true });
+  });
+
+  describe.each(APPS.map(({ name }) => ({ name })))('$name', ({ name }) => {
+    // Objects, not tuples: jest would take a missing third element's parameter for `done`.
+    const routes = ROUTES[name].map(([method, path, body]) => ({ method, path, body }));
+    it.each(routes)('$method $path answers 503 with Retry-After', async ({ method, path, body }) => {
+      const app = apps.get(name)!;
+      const response = await http<Record<string, unknown>>(method, `${app.url}${path}`, body);
+      expect({ status: response.status, body: response.body }).toEqual({
+        status: 503,
+        body: { statusCode: 503, error: 'Service Unavailable', message: expect.any(String) },
+      });
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+
+    it('reports the database down on /health', async () => {
+      const health = await http<{ error: Record<string, { status: string }> }>('GET', `${apps.get(name)!.url}/health`);
+      expect(health.status).toBe(503);
+      expect(health.body.error).toHaveProperty('database.status', 'down');
+    });
+  });
+});
