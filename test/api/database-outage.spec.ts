@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { APPS, type AppInfo } from '../../scripts/lib/apps';
-import type { RunningServer } from '../../scripts/lib/postgres';
-import { freePort, startApp, type AppProcess } from '../support/app-process';
+import { startApp, type AppProcess } from '../support/app-process';
 import { testNatsUrl } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
+import { privateServers, type PrivateServers } from '../support/private-servers';
 
 /**
  * Every app answers 503 with Retry-After, never 500, on every route that needs its database while
@@ -42,53 +39,25 @@ const ROUTES: Record<AppInfo['name'], Array<[method: string, path: string, body?
   'saga-orchestrator': [['GET', `/sagas/${randomUUID()}`]],
 };
 
-/** An embedded PostgreSQL on a free port with its own data folder (loaded apart from the suite's). */
-async function throwawayPostgres(): Promise<{ server: RunningServer; url: (db: string) => string; dir: string }> {
-  const saved = { ...process.env };
-  const dir = mkdtempSync(join(tmpdir(), 'passo-outage-'));
-  chmodSync(dir, 0o755); // the server runs as `postgres` when we are root
-  process.env.PASSO_STATE_DIR = dir;
-  process.env.PASSO_PG_PORT = String(await freePort());
-  try {
-    let pg: typeof import('../../scripts/lib/postgres') | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      pg = require('../../scripts/lib/postgres') as typeof import('../../scripts/lib/postgres');
-    });
-    const server = await pg!.ensurePostgres(() => undefined);
-    return { server, url: pg!.embeddedPgUrl, dir };
-  } finally {
-    process.env = saved;
-  }
-}
-
 describe('apps while their database is down', () => {
-  let postgres: Awaited<ReturnType<typeof throwawayPostgres>>;
+  let servers: PrivateServers;
   const apps = new Map<AppInfo['name'], AppProcess>();
 
   beforeAll(async () => {
-    postgres = await throwawayPostgres();
-    const { migrateAll } = await import('../../scripts/lib/migrator');
-    const urls = {
-      order: postgres.url('passo_order'),
-      inventory: postgres.url('passo_inventory'),
-      payment: postgres.url('passo_payment'),
-      orchestrator: postgres.url('passo_orchestrator'),
-    };
-    await migrateAll(urls);
+    servers = await privateServers();
     for (const { name, databaseUrlVar } of APPS) {
-      apps.set(name, await startApp(name, { [databaseUrlVar]: urls[SERVICE[name]], NATS_URL: testNatsUrl() }));
+      const db = await servers.database(SERVICE[name]);
+      apps.set(name, await startApp(name, { [databaseUrlVar]: db.url, NATS_URL: testNatsUrl() }));
     }
     // Each app has used its database (pools hold connections) before the server goes away.
     for (const app of apps.values())
       await eventually(async () => (await http('GET', `${app.url}/health`)).status === 200);
-    await postgres.server.stop();
+    await servers.pg.stopPostgres(() => undefined);
   }, 180_000);
 
   afterAll(async () => {
     for (const app of apps.values()) await app.stop();
-    await postgres?.server.stop();
-    if (postgres) rmSync(postgres.dir, { recursive: true, force: true });
+    await servers?.close();
   });
 
   describe.each(APPS.map(({ name }) => ({ name })))('$name', ({ name }) => {

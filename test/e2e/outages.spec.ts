@@ -1,21 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { OrderPlaced, type SagaMode } from '@passo/contracts';
 import { Topology } from '@passo/outbox';
 import { connect, type NatsConnection } from 'nats';
-import { Pool } from 'pg';
-import { migrate, resolveService, type ServiceName } from '../../scripts/lib/migrator';
-import { ensureDatabase, withDatabase } from '../../scripts/lib/pg-admin';
-import type * as NatsServer from '../../scripts/lib/nats';
-import type { NatsUser } from '../../scripts/lib/nats-users';
 import { natsConnectOptions } from '../../libs/outbox/src/nats/nats-connect';
-import type * as PostgresServer from '../../scripts/lib/postgres';
-import { freePort } from '../support/app-process';
-import type { TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-import { TestSystem, type ServiceApp } from './system';
+import { privateServers, type PrivateServers } from '../support/private-servers';
+import { TestSystem } from './system';
 
 /**
  * A long outage of a dependency under load, in both saga modes at once: the faults a short crash
@@ -29,72 +19,6 @@ const ORDERS_PER_SECOND = 10;
 const SETTLE_MS = 150_000;
 
 jest.setTimeout(OUTAGE_MS + SETTLE_MS + 120_000);
-
-interface PrivateServers {
-  pg: typeof PostgresServer;
-  nats: typeof NatsServer;
-  natsUrl: string;
-  /** Each app's own NATS user, as `NATS_USER`/`NATS_PASSWORD` (over the suite server's). */
-  appEnv: Partial<Record<ServiceApp, Record<string, string>>>;
-  admin: NatsUser;
-  database(service: ServiceName): Promise<TestDatabase>;
-  close(): Promise<void>;
-}
-
-/** An embedded PostgreSQL and nats-server of this file's own, on free ports and a scratch folder. */
-async function privateServers(): Promise<PrivateServers> {
-  const saved = { ...process.env };
-  const stateDir = mkdtempSync(join(tmpdir(), 'passo-outage-'));
-  chmodSync(stateDir, 0o755); // the server runs as `postgres` when we are root
-  process.env.PASSO_PG_PORT = String(await freePort());
-  process.env.PASSO_NATS_PORT = String(await freePort());
-  process.env.PASSO_STATE_DIR = stateDir;
-  let pg!: typeof PostgresServer;
-  let nats!: typeof NatsServer;
-  jest.isolateModules(() => {
-    // The modules read their ports and folder once, at load: these copies keep this file's.
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    pg = require('../../scripts/lib/postgres') as typeof PostgresServer;
-    nats = require('../../scripts/lib/nats') as typeof NatsServer;
-    /* eslint-enable @typescript-eslint/no-require-imports */
-  });
-  process.env = saved;
-  const quiet = () => undefined;
-  await pg.ensurePostgres(quiet);
-  const { users } = await nats.ensureNats(quiet);
-  const appEnv = Object.fromEntries(
-    Object.entries(users.apps).map(([app, { user, password }]) => [app, { NATS_USER: user, NATS_PASSWORD: password }]),
-  );
-  const pools: Pool[] = [];
-  let count = 0;
-  return {
-    pg,
-    nats,
-    natsUrl: nats.embeddedNatsUrl(),
-    appEnv,
-    admin: users.admin,
-    async database(service) {
-      const url = withDatabase(pg.embeddedPgUrl('postgres'), `passo_outage_${service}_${++count}`);
-      await ensureDatabase(url);
-      await migrate(resolveService(service), url, { log: quiet });
-      // Errors of idle clients while the server is down are expected; queries report their own.
-      const pool = new Pool({ connectionString: url, max: 2 }).on('error', quiet);
-      pools.push(pool);
-      return {
-        name: url,
-        url,
-        query: async <R>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as R[],
-        drop: async () => undefined, // the whole server goes at the end
-      };
-    },
-    async close() {
-      await Promise.all(pools.map((pool) => pool.end().catch(quiet)));
-      await nats.stopNats(quiet);
-      await pg.stopPostgres(quiet, 'immediate');
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Places orders at a steady rate, in both modes, and sorts the answers. */
 class Load {
@@ -181,7 +105,7 @@ describe.each(faults)('$dependency stopped under load, both saga modes', (fault)
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    servers = await privateServers();
+    servers = await privateServers({ nats: true });
     system = await new TestSystem(servers.appEnv, { database: servers.database, natsUrl: servers.natsUrl }).start();
     nc = await connect({
       ...natsConnectOptions(servers.natsUrl, 'passo-outage-test', servers.admin),

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { MESSAGE_CONTRACTS, OrderPlaced, StockReserved } from '@passo/contracts';
 import {
   buildDeadLetter,
@@ -12,7 +10,7 @@ import {
   Topology,
 } from '@passo/outbox';
 import { headers, type JetStreamManager } from 'nats';
-import { ROOT } from '../../scripts/lib/paths';
+import { runScript } from '../support/cli';
 import { testNatsUrl, testNatsUsersEnv } from '../support/databases';
 import { natsConnection, streamMessages } from '../support/nats';
 
@@ -41,20 +39,9 @@ async function fileDeadLetter(topology: Topology, consumer: string, subject: str
   return id;
 }
 
-/** What a CLI run printed and how it ended. */
-function dlq(topology: Topology, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'dlq.ts'), ...args], {
-    cwd: ROOT,
-    // As an operator would run it: the operator's NATS user (the bus refuses anonymous clients).
-    env: { ...process.env, ...testNatsUsersEnv(), NATS_URL: testNatsUrl(), PASSO_TOPOLOGY_PREFIX: topology.prefix },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((done) => child.once('exit', (code) => done({ code, out, err })));
-}
+/** `npm run dlq -- …` as an operator would run it: the operator's NATS user (the bus refuses anonymous clients). */
+const dlq = (topology: Topology, args: string[]) =>
+  runScript('dlq', args, { ...testNatsUsersEnv(), NATS_URL: testNatsUrl(), PASSO_TOPOLOGY_PREFIX: topology.prefix });
 
 describe('dead letters in bulk (real JetStream)', () => {
   let jsm: JetStreamManager;

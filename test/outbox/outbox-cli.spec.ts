@@ -1,22 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { ROOT } from '../../scripts/lib/paths';
+import { runScript } from '../support/cli';
 import { testDatabase, type TestDatabase } from '../support/databases';
 
 /** `npm run outbox -- …` against one test database, as an operator would run it. */
-function outboxCli(db: TestDatabase, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'outbox.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ORDER_DATABASE_URL: db.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((done) => child.once('exit', (code) => done({ code, out, err })));
-}
+const outboxCli = (db: TestDatabase, args: string[]) => runScript('outbox', args, { ORDER_DATABASE_URL: db.url });
 
 describe('npm run outbox (real PostgreSQL)', () => {
   let db: TestDatabase;
