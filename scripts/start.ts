@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { APPS, appEntry, buildApps, isHealthy } from './lib/apps';
-import { ensureInfra, type Infra } from './lib/infra';
+import { ensureInfra, writeDotEnv, type Infra } from './lib/infra';
 import { migrateUrls } from './lib/migrate-urls';
 import { ROOT } from './lib/paths';
 import { isPortOpen, waitFor } from './lib/ports';
@@ -39,6 +39,11 @@ async function main(): Promise<void> {
   }
   const infra = (state.infra = await ensureInfra(log));
   await migrateUrls(infra.urls, log);
+  // The embedded servers' URLs and NATS users, for the tools (npm run dlq connects as the operator)
+  // and for an app started by hand beside these; servers of your own keep your .env untouched.
+  if (infra.adminUrl !== undefined || !process.env.NATS_URL) {
+    log(`URLs and NATS users written to ${writeDotEnv(infra)} (npm run dlq, npm run outbox read it)`);
+  }
   await buildApps(log);
   const started = Date.now();
   // concurrently runs in its own node process: it prefixes each app's lines and, on Ctrl-C, waits
