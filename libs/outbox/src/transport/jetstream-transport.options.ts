@@ -2,6 +2,8 @@ import type { LoggerService } from '@nestjs/common';
 import type { MessageContract } from '@passo/contracts';
 import type { Registry } from 'prom-client';
 import { Topology, type TopologyOptions } from '../jetstream/topology';
+// The outbox writes nothing bigger than this by default, so consumers take what producers may send.
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../outbox/publishable';
 import type { NatsCredentials } from '../nats/nats-connect';
 import { DEFAULT_BACKOFF_MS, DEFAULT_TRANSIENT_BACKOFF, type TransientBackoff } from './backoff';
 
@@ -107,7 +109,12 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
     probe: options.probe,
     probeTimeoutMs: integer('probeTimeoutMs', options.probeTimeoutMs ?? 5_000, 1, 600_000),
     // NATS's own max_payload tops out at 64 MiB.
-    maxMessageBytes: integer('maxMessageBytes', options.maxMessageBytes ?? 64 * 1024, 1, 64 * 1024 * 1024),
+    maxMessageBytes: integer(
+      'maxMessageBytes',
+      options.maxMessageBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      1,
+      64 * 1024 * 1024,
+    ),
     registry: options.registry,
     // The broker's minimum useful ack wait is about a second; working() heartbeats at a third of it.
     ackWaitMs: integer('ackWaitMs', options.ackWaitMs ?? 30_000, 1_000, 12 * 3_600_000),
