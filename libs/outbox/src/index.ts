@@ -26,3 +26,4 @@ export * from './transport/jetstream.transport';
 export * from './transport/jetstream-transport.options';
 export * from './transport/on-message.decorator';
 export * from './nats/nats-connect';
+export * from './unit-of-work/unit-of-work';

@@ -7,7 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { z } from 'zod';
 import type { MessageContract } from '@passo/contracts';
-import { JetStreamTransport } from '@passo/outbox';
+import { JetStreamTransport, runInUnitOfWork } from '@passo/outbox';
 import { InvalidConfigError, parseEnv } from './config/env';
 import { MetricsRegistry } from './metrics/metrics';
 import { pingDatabase } from './prisma/database-ping';
@@ -35,6 +35,9 @@ export interface BootstrapOptions {
   module: () => Promise<Type<unknown>>;
 }
 
+/** A batch holds its connection longer than one request does, and may wait longer for one. */
+const BATCH_TRANSACTION = { maxWait: 10_000, timeout: 30_000 };
+
 function connectMessaging(
   app: NestExpressApplication,
   service: string,
@@ -51,6 +54,9 @@ function connectMessaging(
     ackWaitMs: config.getOrThrow<number>('MESSAGING_ACK_WAIT_MS'),
     // While the app's database is down its consumers pause; they resume when /health's check passes.
     probe: () => pingDatabase(prisma),
+    // The messages pulled together commit together: one transaction and one round of acks per batch.
+    unitOfWork: (work) => runInUnitOfWork(prisma, work, BATCH_TRANSACTION),
+    batchSize: config.getOrThrow<number>('MESSAGING_BATCH_SIZE'),
     registry: app.get(MetricsRegistry),
     logger: app.get(Logger),
   });

@@ -1,4 +1,4 @@
-import type { Envelope, MessageContract, SagaMode } from '@passo/contracts';
+import type { Envelope, MessageContract, SagaMode, StockReservationFailed } from '@passo/contracts';
 import type { MessageCause } from '@passo/outbox';
 
 /** The inbox's consumer name: the JetStream consumer group of this app too. */
@@ -42,4 +42,24 @@ export function stockLines(items: readonly StockLine[]): StockLine[] {
 
 export function amountOf(lines: readonly PricedLine[]): number {
   return lines.reduce((sum, line) => sum + line.quantity * line.priceCents, 0);
+}
+
+export type Refusal = StockReservationFailed['reason'];
+
+/**
+ * Every line at its product's price, or the first line (in sku order) that cannot be reserved and
+ * why: no such product, or not enough available.
+ */
+export function priceLines(
+  lines: readonly StockLine[],
+  stock: ReadonlyMap<string, { available: number; priceCents: number }>,
+): { lines: PricedLine[] } | { refused: Refusal; sku: string } {
+  const priced: PricedLine[] = [];
+  for (const line of lines) {
+    const product = stock.get(line.sku);
+    if (!product) return { refused: 'UNKNOWN_SKU', sku: line.sku };
+    if (product.available < line.quantity) return { refused: 'OUT_OF_STOCK', sku: line.sku };
+    priced.push({ ...line, priceCents: product.priceCents });
+  }
+  return { lines: priced };
 }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { StockReservationFailed } from '@passo/contracts';
 import type { Prisma } from '@passo/prisma/inventory';
-import { bySku, type PricedLine, type StockLine } from './reservation';
+import { bySku, type PricedLine } from './reservation';
 
 type Tx = Prisma.TransactionClient;
-export type Refusal = StockReservationFailed['reason'];
-export type LineOutcome = { priceCents: number } | { refused: Refusal };
+export interface Stock {
+  available: number;
+  priceCents: number;
+}
 
 /** The only place that knows the reservation tables (and how a reservation moves stock). */
 @Injectable()
@@ -14,34 +15,33 @@ export class ReservationsRepository {
    * Inserts the order's one reservation unless it has one: false when it had. A concurrent claim
    * for the same order waits for this transaction to settle, then sees its outcome.
    */
-  async claim(tx: Tx, orderId: string, status: 'RESERVED' | 'RELEASED'): Promise<boolean> {
+  async claim(tx: Tx, orderId: string, status: 'RESERVED' | 'RELEASED', amountCents = 0): Promise<boolean> {
     const { count } = await tx.reservation.createMany({
-      data: [{ orderId, status, amountCents: 0 }],
+      data: [{ orderId, status, amountCents }],
       skipDuplicates: true,
     });
     return count === 1;
   }
 
   /**
-   * available → reserved for one line, at the catalogue's price. One conditional UPDATE: the stock
-   * check runs under the row lock (re-checked after a concurrent writer commits), so no oversell.
+   * The stock and price of these skus, each row locked until the transaction ends, in code-unit
+   * order (COLLATE "C"): one statement, and every use case locks products in this one order.
    */
-  async take(tx: Tx, { sku, quantity }: StockLine): Promise<LineOutcome> {
-    const [product] = await tx.product.updateManyAndReturn({
-      where: { sku, available: { gte: quantity } },
-      data: { available: { decrement: quantity }, reserved: { increment: quantity } },
-      select: { priceCents: true },
-    });
-    if (product) return { priceCents: product.priceCents };
-    return { refused: (await tx.product.count({ where: { sku } })) > 0 ? 'OUT_OF_STOCK' : 'UNKNOWN_SKU' };
+  async lockStock(tx: Tx, skus: readonly string[]): Promise<Map<string, Stock>> {
+    const rows = await tx.$queryRaw<Array<Stock & { sku: string }>>`
+      SELECT sku, available, price_cents AS "priceCents" FROM products
+       WHERE sku = ANY(${skus}::text[]) ORDER BY sku COLLATE "C" FOR UPDATE`;
+    return new Map(rows.map(({ sku, available, priceCents }) => [sku, { available, priceCents }]));
   }
 
-  async complete(tx: Tx, orderId: string, amountCents: number, lines: PricedLine[]): Promise<void> {
-    await tx.reservation.update({
-      where: { orderId },
-      data: { amountCents, lines: { createMany: { data: lines } } },
-      select: { orderId: true },
-    });
+  /** available → reserved for every line, in one statement (the caller checked the stock under lock). */
+  async take(tx: Tx, orderId: string, lines: readonly PricedLine[]): Promise<void> {
+    const skus = lines.map((line) => line.sku);
+    const quantities = lines.map((line) => line.quantity);
+    await tx.$executeRaw`
+      UPDATE products p SET available = p.available - l.quantity, reserved = p.reserved + l.quantity, updated_at = now()
+        FROM unnest(${skus}::text[], ${quantities}::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`;
+    await tx.reservationLine.createMany({ data: lines.map((line) => ({ orderId, ...line })) });
   }
 
   /**

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Envelope } from '@passo/contracts';
 import type { SqlExecutor } from '../sql';
+import { joinUnitOfWork, type TransactionRunner } from '../unit-of-work/unit-of-work';
 
-/** A Prisma client able to run an interactive transaction (any service's generated client). */
-export interface TransactionRunner<Tx extends SqlExecutor> {
-  $transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R>;
-}
+export type { TransactionRunner } from '../unit-of-work/unit-of-work';
 
 /**
  * The message a use case runs for: its id is the inbox key (with the subject recorded beside it)
@@ -43,16 +41,21 @@ export class InboxService {
     return inserted === 1;
   }
 
-  /** Runs `effects` once per (consumer, message) in one transaction with the inbox record. */
+  /**
+   * Runs `effects` once per (consumer, message) in one transaction with the inbox record: the
+   * batch's shared one when the transport runs this inside a unit of work of `db`, else its own.
+   */
   async handle<Tx extends SqlExecutor, R>(
     db: TransactionRunner<Tx>,
     consumer: string,
     message: Pick<Envelope, 'id'> & { subject?: string },
     effects: (tx: Tx) => Promise<R>,
   ): Promise<HandleResult<R>> {
-    return db.$transaction(async (tx) => {
+    const once = async (tx: Tx): Promise<HandleResult<R>> => {
       if (!(await this.once(tx, consumer, message))) return { duplicate: true } as const;
       return { duplicate: false, result: await effects(tx) } as const;
-    });
+    };
+    const unit = joinUnitOfWork(db);
+    return unit ? unit.step(once) : db.$transaction(once);
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope, MessageContract } from '@passo/contracts';
 import { Topology } from '../jetstream/topology';
 import type { SqlExecutor } from '../sql';
+import { type UnitOfWork, unitOfWorkOf } from '../unit-of-work/unit-of-work';
 import { DEFAULT_RELAY_OPTIONS, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.options';
 import { assertPublishable, DEFAULT_MAX_PAYLOAD_BYTES } from './publishable';
 
@@ -16,8 +17,17 @@ export interface MessageMeta {
   id?: string;
 }
 
-const INSERT = `INSERT INTO outbox_messages (id, subject, type, payload, headers, correlation_id, causation_id, occurred_at)
-  VALUES ($1::uuid, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8::timestamptz)`;
+const COLUMNS = 'id, subject, type, payload, headers, correlation_id, causation_id, occurred_at';
+const CASTS = ['::uuid', '', '', '::jsonb', '::jsonb', '', '', '::timestamptz'];
+const INSERT = `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${placeholders(1)}`;
+
+/** `($n::uuid, $n+1, …)` for the row whose values start at parameter `first`. */
+function placeholders(first: number): string {
+  return `(${CASTS.map((cast, i) => `$${first + i}${cast}`).join(', ')})`;
+}
+
+/** Rows added in a unit of work, waiting for its one INSERT just before the commit. */
+const pending = new WeakMap<UnitOfWork, unknown[][]>();
 
 /**
  * Writes messages in the caller's transaction, so the state change and the message commit or
@@ -26,15 +36,13 @@ const INSERT = `INSERT INTO outbox_messages (id, subject, type, payload, headers
 @Injectable()
 export class OutboxService {
   private readonly topology: Topology;
-  private readonly notifySql: string;
+  private readonly channel: string;
   private readonly maxPayloadBytes: number;
 
   constructor(@Inject(OUTBOX_OPTIONS) private readonly options: OutboxOptions) {
     this.topology = new Topology(options.topology);
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    const channel = options.relay?.channel ?? DEFAULT_RELAY_OPTIONS.channel;
-    // One round trip; NOTIFY is delivered on commit only (and dropped on rollback).
-    this.notifySql = `WITH inserted AS (${INSERT} RETURNING 1) SELECT pg_notify('${channel}', '') FROM inserted`;
+    this.channel = options.relay?.channel ?? DEFAULT_RELAY_OPTIONS.channel;
   }
 
   async add<P>(tx: SqlExecutor, contract: MessageContract<P>, payload: P, meta: MessageMeta): Promise<Envelope<P>> {
@@ -61,8 +69,33 @@ export class OutboxService {
       envelope.causationId,
       envelope.occurredAt,
     ];
+    const unit = unitOfWorkOf(tx);
+    if (unit) this.defer(unit, values);
     // executeRaw, not queryRaw: pg_notify returns void, which Prisma cannot deserialize.
-    await tx.$executeRawUnsafe(this.options.notify === false ? INSERT : this.notifySql, ...values);
+    else await tx.$executeRawUnsafe(this.insertSql(INSERT), ...values);
     return envelope;
+  }
+
+  /** In a consumed batch's unit of work every row goes in with one INSERT (and one NOTIFY), in add order. */
+  private defer(unit: UnitOfWork, values: unknown[]): void {
+    let rows = pending.get(unit);
+    if (!rows) pending.set(unit, (rows = []));
+    rows.push(values);
+    unit.beforeCommit(this, async () => {
+      const all = pending.get(unit) ?? [];
+      pending.delete(unit);
+      if (all.length === 0) return;
+      const tuples = all.map((_row, n) => placeholders(n * CASTS.length + 1)).join(', ');
+      await unit.tx.$executeRawUnsafe(
+        this.insertSql(`INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`),
+        ...all.flat(),
+      );
+    });
+  }
+
+  private insertSql(insert: string): string {
+    if (this.options.notify === false) return insert;
+    // One round trip; NOTIFY is delivered on commit only (and dropped on rollback).
+    return `WITH inserted AS (${insert} RETURNING 1) SELECT pg_notify('${this.channel}', '') FROM inserted LIMIT 1`;
   }
 }

@@ -46,8 +46,20 @@ export interface JetStreamTransportOptions {
   concurrency?: number;
   /** How long close() waits for in-flight handlers (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * Runs a batch of messages in one database transaction (`runInUnitOfWork(prisma, work)`): the
+   * app's messages, from every durable, are then handled in batches of up to `batchSize`, one
+   * transaction and one round of acks per batch. Without it each message runs on its own,
+   * `concurrency` at a time per durable.
+   */
+  unitOfWork?: UnitOfWorkRunner;
+  /** Most messages in one unit of work (default 64). */
+  batchSize?: number;
   logger?: LoggerService;
 }
+
+/** Runs `work` inside one transaction that the inbox and outbox join (see unit-of-work.ts). */
+export type UnitOfWorkRunner = (work: () => Promise<void>) => Promise<void>;
 
 export interface ResolvedTransportOptions {
   servers: string[];
@@ -65,6 +77,8 @@ export interface ResolvedTransportOptions {
   ackWaitMs: number;
   concurrency: number;
   closeTimeoutMs: number;
+  unitOfWork?: UnitOfWorkRunner;
+  batchSize: number;
 }
 
 /** Consumer names become subject tokens and durable names: no dots, wildcards or spaces. */
@@ -81,6 +95,9 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
   const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
   if (backoffMs.length === 0 || backoffMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
     throw new Error('JetStreamTransport: backoffMs must be a non-empty list of delays >= 0');
+  }
+  if (options.unitOfWork !== undefined && typeof options.unitOfWork !== 'function') {
+    throw new Error('JetStreamTransport: unitOfWork must be a function running its argument in a transaction');
   }
   if (options.probe !== undefined && typeof options.probe !== 'function') {
     throw new Error('JetStreamTransport: probe must be a function returning a promise');
@@ -120,6 +137,8 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
     ackWaitMs: integer('ackWaitMs', options.ackWaitMs ?? 30_000, 1_000, 12 * 3_600_000),
     concurrency: integer('concurrency', options.concurrency ?? 16, 1, 1_000),
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, 600_000),
+    unitOfWork: options.unitOfWork,
+    batchSize: integer('batchSize', options.batchSize ?? 64, 1, 1_000),
   };
 }
 

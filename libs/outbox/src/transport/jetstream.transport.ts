@@ -1,10 +1,11 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
 import type { Envelope, MessageContract } from '@passo/contracts';
-import type { NatsConnection } from 'nats';
+import type { JsMsg, NatsConnection } from 'nats';
 import { lastValueFrom } from 'rxjs';
 import { pausesConsumers, type TransientReason } from '../errors/classify';
 import { ensureStreams } from '../jetstream/streams';
+import { BatchQueue } from './batch-queue';
 import { ConsumerPause } from './consumer-pause';
 import { describeError } from './dead-letter';
 import { FailureCounts } from './failure-counts';
@@ -85,21 +86,26 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         routes.map((route) => route.contract),
         { deadLetters: true },
       );
+      const { unitOfWork, batchSize } = this.options;
+      // With a unit of work every durable feeds one queue of batches; without, each message runs alone.
+      const batches =
+        unitOfWork &&
+        new BatchQueue(
+          batchSize,
+          (batch) => processor.processBatch(batch, unitOfWork),
+          (error) => this.pullFailed(error, 0),
+        );
       for (const route of routes) {
         await ensureDurable(jsm, topology, route.contract, this.options);
         const source = await this.nc
           .jetstream()
           .consumers.get(topology.stream(route.contract.context).name, topology.durable(consumer, route.contract));
         const invoke = (envelope: Envelope, ctx: JetStreamContext) => this.invoke(route.handler, envelope, ctx);
-        this.loops.push(
-          new PullLoop(
-            source,
-            concurrency,
-            (msg) => processor.process(route.contract, msg, invoke),
-            this.pullFailed,
-            this.pause,
-          ),
-        );
+        const { contract } = route;
+        const handle = batches
+          ? (msg: JsMsg) => batches.submit({ contract, msg, invoke })
+          : (msg: JsMsg) => processor.process(contract, msg, invoke);
+        this.loops.push(new PullLoop(source, concurrency, handle, this.pullFailed, this.pause));
       }
       if (this.closing) {
         // close() ran while we were connecting and found nothing to drain yet.

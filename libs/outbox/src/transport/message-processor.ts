@@ -6,13 +6,29 @@ import { delayFor, transientDelayFor } from './backoff';
 import { describeError, oneLine, publishDeadLetter } from './dead-letter';
 import type { FailureCounts } from './failure-counts';
 import { JetStreamContext } from './jetstream.context';
-import type { ResolvedTransportOptions } from './jetstream-transport.options';
+import type { ResolvedTransportOptions, UnitOfWorkRunner } from './jetstream-transport.options';
 import type { TransportMetrics } from './transport-metrics';
 
 /** Runs the app's handler; resolves once its result (promise or observable) has settled. */
 export type InvokeHandler = (envelope: Envelope, ctx: JetStreamContext) => Promise<void>;
 
 export type DeadLetterCause = 'oversize' | 'invalid' | 'rejected' | 'exhausted';
+
+/** One delivered message waiting in a batch, with the handler of its route. */
+export interface BatchItem {
+  contract: MessageContract;
+  msg: JsMsg;
+  invoke: InvokeHandler;
+}
+
+interface Ready extends BatchItem {
+  envelope: Envelope;
+}
+
+/** Code-unit order of correlation ids (stable sort keeps each order's messages in delivery order). */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export interface ProcessorDeps {
   js: JetStreamClient;
@@ -34,17 +50,80 @@ export class MessageProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
   async process(contract: MessageContract, msg: JsMsg, invoke: InvokeHandler): Promise<void> {
+    const envelope = await this.screen(contract, msg);
+    if (envelope) await this.runOne({ contract, msg, invoke, envelope });
+  }
+
+  /**
+   * Settles a batch (DESIGN.md, "Messaging"): each message is screened as in process(), then all
+   * run in one unit of work, in delivery order except that messages of different orders may be
+   * taken apart (grouped by correlation id, so locks are taken in one order); committed → all
+   * acked together. A transient failure naks them all; any other runs them one by one, each in
+   * its own transaction, so one poison message holds back nothing and none is lost.
+   */
+  async processBatch(batch: readonly BatchItem[], unitOfWork: UnitOfWorkRunner): Promise<void> {
+    const ready: Ready[] = [];
+    for (const item of batch) {
+      const envelope = await this.screen(item.contract, item.msg);
+      if (envelope) ready.push({ ...item, envelope });
+    }
+    if (ready.length <= 1) return ready.length === 1 ? this.runOne(ready[0]) : undefined;
+    ready.sort((a, b) => compare(a.envelope.correlationId, b.envelope.correlationId));
+    const { options, metrics, failures } = this.deps;
+    const heartbeat = setInterval(() => ready.forEach(({ msg }) => msg.working()), options.ackWaitMs / 3);
+    try {
+      await unitOfWork(async () => {
+        for (const item of ready) await item.invoke(item.envelope, new JetStreamContext(item.msg, options.consumer));
+      });
+    } catch (error) {
+      clearInterval(heartbeat);
+      return this.batchFailed(ready, error);
+    }
+    clearInterval(heartbeat);
+    // In one synchronous loop: the client sends every ack in one write.
+    for (const { msg } of ready) {
+      msg.ack();
+      failures.forget(msg);
+    }
+    metrics.acked.inc({ consumer: options.consumer }, ready.length);
+    metrics.batchSize.observe({ consumer: options.consumer }, ready.length);
+  }
+
+  private async batchFailed(ready: Ready[], error: unknown): Promise<void> {
+    const verdict = judgeFailure(error);
+    this.deps.metrics.batchesSplit.inc({ consumer: this.deps.options.consumer, class: verdict.class });
+    if (verdict.class === 'transient') {
+      // The database (or broker) is the problem, not a message: every one of them waits and returns.
+      for (const item of ready) await this.failed(item.contract, item.msg, error);
+      return;
+    }
+    this.deps.log.debug?.(
+      `a batch of ${ready.length} failed (${oneLine(describeError(error), 200)}): running its messages one by one`,
+    );
+    for (const item of ready) await this.runOne(item);
+  }
+
+  /** Oversize or invalid → dead letter (null); else the checked envelope. */
+  private async screen(contract: MessageContract, msg: JsMsg): Promise<Envelope | null> {
     const { options } = this.deps;
     if (msg.data.length > options.maxMessageBytes) {
       const reason = `message too large: ${msg.data.length} bytes, over maxMessageBytes ${options.maxMessageBytes}`;
-      return this.deadLetter(contract, msg, reason, 'oversize');
+      await this.deadLetter(contract, msg, reason, 'oversize');
+      return null;
     }
     const check = parseEnvelope(contract, msg.data);
-    if (!check.ok) return this.deadLetter(contract, msg, `invalid message: ${check.error}`, 'invalid');
+    if (check.ok) return check.envelope;
+    await this.deadLetter(contract, msg, `invalid message: ${check.error}`, 'invalid');
+    return null;
+  }
+
+  /** The handler resolved → ack; else settled by the failure's class. */
+  private async runOne({ contract, msg, invoke, envelope }: Ready): Promise<void> {
+    const { options } = this.deps;
     // Without it a handler slower than ackWait would be redelivered, and run twice at once.
     const heartbeat = setInterval(() => msg.working(), options.ackWaitMs / 3);
     try {
-      await invoke(check.envelope, new JetStreamContext(msg, options.consumer));
+      await invoke(envelope, new JetStreamContext(msg, options.consumer));
       msg.ack();
       this.deps.failures.forget(msg);
       this.deps.metrics.acked.inc({ consumer: options.consumer });

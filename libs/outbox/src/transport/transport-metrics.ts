@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Metrics of one consumer group; reused when another transport already registered them. */
 export class TransportMetrics {
@@ -7,6 +7,8 @@ export class TransportMetrics {
   readonly failures: Counter<'consumer'>;
   readonly deadLettered: Counter<'consumer' | 'cause'>;
   readonly acked: Counter<'consumer'>;
+  readonly batchSize: Histogram<'consumer'>;
+  readonly batchesSplit: Counter<'consumer' | 'class'>;
 
   constructor(registry: Registry | undefined, consumer: string) {
     const registers = registry ? [registry] : [];
@@ -49,6 +51,23 @@ export class TransportMetrics {
         name: 'passo_consumer_acked_total',
         help: 'Messages handled and acknowledged',
         labelNames: ['consumer'],
+        registers,
+      });
+    this.batchSize =
+      existing('passo_consumer_batch_size') ??
+      new Histogram({
+        name: 'passo_consumer_batch_size',
+        help: 'Messages committed together in one unit of work (batches of two or more)',
+        labelNames: ['consumer'],
+        buckets: [2, 4, 8, 16, 32, 64, 128, 256],
+        registers,
+      });
+    this.batchesSplit =
+      existing('passo_consumer_batches_split_total') ??
+      new Counter({
+        name: 'passo_consumer_batches_split_total',
+        help: 'Batches rolled back whole, by failure class: transient → all retried later, else run one by one',
+        labelNames: ['consumer', 'class'],
         registers,
       });
     this.failures.inc({ consumer }, 0);

@@ -51,6 +51,8 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** How long the broker waits for a consumer's ack before redelivering (a crashed consumer's messages). */
     MESSAGING_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+    /** Most consumed messages committed together in one transaction (1: each on its own). */
+    MESSAGING_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(64),
     /** Prefix of every subject and stream: several systems (or test runs) can share one NATS. */
     PASSO_TOPOLOGY_PREFIX: z
       .string()

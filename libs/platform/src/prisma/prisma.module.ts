@@ -1,9 +1,10 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlExecutor, TransactionRunner } from '@passo/outbox';
 
 /** What the platform needs of a generated Prisma client (each service has its own). */
-export interface PrismaClientLike {
+export interface PrismaClientLike extends TransactionRunner<SqlExecutor> {
   $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
   $disconnect(): Promise<void>;
 }
