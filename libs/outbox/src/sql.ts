@@ -5,3 +5,8 @@
 export interface SqlExecutor {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
+
+/** A Prisma client (or transaction client) that can run a raw query returning rows. */
+export interface RawQueryExecutor {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ListOrdersQuery, OrderView, SagaMode } from '@passo/contracts';
+import type { WritingCtes } from '@passo/outbox';
 import { Prisma, PrismaClient } from '@passo/prisma/order';
 
 const withLines = { lines: { orderBy: { position: 'asc' } } } as const;
@@ -17,26 +18,31 @@ export interface NewOrder {
 /** The only place that knows the order tables. */
 @Injectable()
 export class OrdersRepository {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(readonly db: PrismaClient) {}
 
-  /** The order and its lines in one statement, inside the caller's transaction. */
-  async create(tx: Prisma.TransactionClient, order: NewOrder): Promise<OrderWithLines> {
-    return tx.order.create({
-      data: {
-        id: order.id,
-        customerId: order.customerId,
-        sagaMode: order.sagaMode,
-        idempotencyKey: order.idempotencyKey,
-        requestHash: order.requestHash,
-        lines: { create: order.items.map((item, position) => ({ position, sku: item.sku, quantity: item.quantity })) },
-      },
-      include: withLines,
-    });
-  }
-
-  /** Runs fn in one database transaction (the order and its outgoing messages commit together). */
-  transaction<R>(fn: (tx: Prisma.TransactionClient) => Promise<R>): Promise<R> {
-    return this.db.$transaction(fn);
+  /**
+   * The order and its lines as data-modifying CTEs ($1…$7), which the outbox sends together with
+   * the OrderPlaced row: one round trip, atomic without a transaction.
+   */
+  insertStatement(order: NewOrder): WritingCtes {
+    const ctes = `placed AS (
+        INSERT INTO orders (id, customer_id, saga_mode, idempotency_key, request_hash, updated_at)
+        VALUES ($1::uuid, $2, $3::"SagaMode", $4, $5, now())
+        RETURNING id::text, customer_id AS "customerId", status::text, saga_mode::text AS "sagaMode",
+                  created_at AS "createdAt", updated_at AS "updatedAt"),
+      lines AS (
+        INSERT INTO order_lines (order_id, position, sku, quantity)
+        SELECT $1::uuid, l.ord - 1, l.sku, l.quantity FROM unnest($6::text[], $7::int[]) WITH ORDINALITY AS l(sku, quantity, ord))`;
+    const values = [
+      order.id,
+      order.customerId,
+      order.sagaMode,
+      order.idempotencyKey ?? null,
+      order.requestHash ?? null,
+      order.items.map((item) => item.sku),
+      order.items.map((item) => item.quantity),
+    ];
+    return { ctes, returning: 'placed', values };
   }
 
   findById(id: string): Promise<OrderWithLines | null> {
@@ -57,9 +63,37 @@ export class OrdersRepository {
   }
 }
 
+/** A unique index on `field` refused the write: P2002 from a model query, P2010 from a raw one. */
 export function isUniqueViolation(error: unknown, field: string): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return false;
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const raw = error.code === 'P2010' && JSON.stringify(error.meta ?? {}).includes('"UniqueConstraintViolation"');
+  if (error.code !== 'P2002' && !raw) return false;
   return JSON.stringify(error.meta ?? {}).includes(field);
+}
+
+/** What insertStatement returns of the new order. */
+export interface PlacedRow {
+  id: string;
+  customerId: string;
+  status: OrderView['status'];
+  sagaMode: SagaMode;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A just-placed order as the API shows it: PENDING, lines not priced yet. */
+export function placedView(row: PlacedRow, items: NewOrder['items']): OrderView {
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    items: items.map(({ sku, quantity }) => ({ sku, quantity, priceCents: null })),
+    status: row.status,
+    sagaMode: row.sagaMode,
+    totalCents: null,
+    cancellationReason: null,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
 }
 
 export function toOrderView(order: OrderWithLines): OrderView {

@@ -4,7 +4,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { OrderPlaced, type OrderView, type PlaceOrderRequest } from '@passo/contracts';
 import { OutboxService } from '@passo/outbox';
 import { SagaModeService } from '../saga-mode/saga-mode.service';
-import { isUniqueViolation, OrdersRepository, toOrderView } from './orders.repository';
+import { isUniqueViolation, OrdersRepository, type PlacedRow, placedView, toOrderView } from './orders.repository';
 
 export class PlaceOrder {
   constructor(
@@ -37,13 +37,13 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
     const sagaMode = request.sagaMode ?? (await this.modes.current());
     try {
       const id = randomUUID();
-      const order = await this.orders.transaction(async (tx) => {
-        const created = await this.orders.create(tx, { id, ...request, sagaMode, idempotencyKey, requestHash });
-        const placed = { orderId: id, customerId: request.customerId, items: request.items, sagaMode };
-        await this.outbox.add(tx, OrderPlaced, placed, { correlationId: id });
-        return created;
+      const insert = this.orders.insertStatement({ id, ...request, sagaMode, idempotencyKey, requestHash });
+      const placed = { orderId: id, customerId: request.customerId, items: request.items, sagaMode };
+      // The order and its OrderPlaced in one statement: both are written, or neither.
+      const { rows } = await this.outbox.addAlong<OrderPlaced, PlacedRow>(this.orders.db, insert, OrderPlaced, placed, {
+        correlationId: id,
       });
-      return { order: toOrderView(order), created: true };
+      return { order: placedView(rows[0], request.items), created: true };
     } catch (error) {
       // Two concurrent requests with one key: the unique index lets one win; the other replays it.
       if (!idempotencyKey || !isUniqueViolation(error, 'idempotency_key')) throw error;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Envelope, MessageContract } from '@passo/contracts';
 import { Topology } from '../jetstream/topology';
-import type { SqlExecutor } from '../sql';
+import type { RawQueryExecutor, SqlExecutor } from '../sql';
 import { type UnitOfWork, unitOfWorkOf } from '../unit-of-work/unit-of-work';
 import { DEFAULT_RELAY_OPTIONS, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.options';
 import { assertPublishable, DEFAULT_MAX_PAYLOAD_BYTES } from './publishable';
@@ -19,6 +19,15 @@ export interface MessageMeta {
 
 const COLUMNS = 'id, subject, type, payload, headers, correlation_id, causation_id, occurred_at';
 const CASTS = ['::uuid', '', '', '::jsonb', '::jsonb', '', '', '::timestamptz'];
+/** Data-modifying CTEs to run with a message (see OutboxService.addAlong). */
+export interface WritingCtes {
+  /** `name AS (INSERT … RETURNING …), …` */
+  ctes: string;
+  /** The CTE whose rows the statement returns. */
+  returning: string;
+  values: readonly unknown[];
+}
+
 const INSERT = `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${placeholders(1)}`;
 
 /** `($n::uuid, $n+1, …)` for the row whose values start at parameter `first`. */
@@ -46,6 +55,42 @@ export class OutboxService {
   }
 
   async add<P>(tx: SqlExecutor, contract: MessageContract<P>, payload: P, meta: MessageMeta): Promise<Envelope<P>> {
+    const { envelope, values } = this.prepare(contract, payload, meta);
+    const unit = unitOfWorkOf(tx);
+    if (unit) this.defer(unit, values);
+    // executeRaw, not queryRaw: pg_notify returns void, which Prisma cannot deserialize.
+    else await tx.$executeRawUnsafe(this.insertSql(INSERT), ...values);
+    return envelope;
+  }
+
+  /**
+   * The caller's writes and the message sent as one SQL statement: atomic without a transaction,
+   * one round trip, for a use case whose whole effect fits in it (placing an order). The caller
+   * gives its data-modifying CTEs (`placed AS (INSERT … RETURNING …), …`, parameters $1…$n; the
+   * message's follow) and the one whose rows to resolve with. The message is written whatever they return.
+   */
+  async addAlong<P, R>(
+    db: RawQueryExecutor,
+    statement: WritingCtes,
+    contract: MessageContract<P>,
+    payload: P,
+    meta: MessageMeta,
+  ): Promise<{ envelope: Envelope<P>; rows: R[] }> {
+    const { envelope, values } = this.prepare(contract, payload, meta);
+    const message = `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${placeholders(statement.values.length + 1)} RETURNING 1`;
+    const notify =
+      this.options.notify === false
+        ? ''
+        : // void cast to text: Prisma cannot deserialize a void column.
+          `, LATERAL (SELECT pg_notify('${this.channel}', '')::text FROM message) AS notified`;
+    const { ctes, returning } = statement;
+    const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${notify}`;
+    const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...values);
+    return { envelope, rows };
+  }
+
+  /** Checks the payload and builds the envelope and the row's values (in COLUMNS order). */
+  private prepare<P>(contract: MessageContract<P>, payload: P, meta: MessageMeta) {
     // Never let a message the consumers would reject into the outbox: fail the transaction instead.
     const checked = contract.schema.parse(payload);
     const envelope: Envelope<P> = {
@@ -69,11 +114,7 @@ export class OutboxService {
       envelope.causationId,
       envelope.occurredAt,
     ];
-    const unit = unitOfWorkOf(tx);
-    if (unit) this.defer(unit, values);
-    // executeRaw, not queryRaw: pg_notify returns void, which Prisma cannot deserialize.
-    else await tx.$executeRawUnsafe(this.insertSql(INSERT), ...values);
-    return envelope;
+    return { envelope, values };
   }
 
   /** In a consumed batch's unit of work every row goes in with one INSERT (and one NOTIFY), in add order. */
