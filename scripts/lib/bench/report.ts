@@ -99,6 +99,19 @@ export function benchTable(results: Results, opts: BenchOptions): string {
     return phases.every((r) => r!.figures.invariantsHeld) ? 'yes' : 'NO';
   };
   rows.push({ label: 'every invariant held ⁷', cells: [...passo, ...dbos].map(held) });
+  const inTime = (t: string) => {
+    const byPhase = results[t] ?? {};
+    const late = opts.phases
+      .filter((p) => byPhase[p]?.run.timedOut)
+      .map((p) => `${p}: ${byPhase[p]!.figures.pending} PENDING`);
+    const skipped = opts.phases.filter((p) => !byPhase[p]);
+    if (late.length > 0) return `NO (${late.join(', ')})`;
+    return skipped.length > 0 ? `skipped ${skipped.join(', ')}` : 'yes';
+  };
+  rows.push({
+    label: `every saga settled in time (${opts.timeoutMs / 1000} s)`,
+    cells: [...passo, ...dbos].map(inTime),
+  });
   return renderTable(header, rows);
 }
 
