@@ -65,7 +65,7 @@ export function writeResults(
   };
   const body = {
     run,
-    command: `npm run bench:saga -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: ['npm run bench:saga', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     machine,
     options: opts,
     phases,
