@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.passo/**', 'prisma/*/generated/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.passo/**', 'bench-results/**', 'prisma/*/generated/**', 'coverage/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { appEntry, type AppInfo, isHealthy } from '../apps';
 
@@ -15,28 +16,41 @@ export interface RunningApp {
   lastLines(): string;
 }
 
+export interface SpawnOptions {
+  /** Node flags before the entry point (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
+  /**
+   * Write the app's output to this file instead of `log` (a chatty app at the info level costs
+   * the caller no CPU: the child writes straight to the file).
+   */
+  logFile?: string;
+}
+
 /**
  * Spawns a built app on `port` with exactly `env` (plus PATH and PORT): nothing of the caller's
- * environment or of the project's .env leaks in. Every line it writes goes to `log`.
+ * environment or of the project's .env leaks in. Every line it writes goes to `log`, or to `logFile`.
  */
 export function spawnRunApp(
   name: AppInfo['name'],
   port: number,
   env: Record<string, string>,
   log: (line: string) => void,
+  { nodeArgs = [], logFile }: SpawnOptions = {},
 ): RunningApp {
-  const child = spawn(process.execPath, [appEntry(name)], {
+  const fd = logFile === undefined ? undefined : openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...nodeArgs, appEntry(name)], {
     cwd: tmpdir(), // not the project root, whose .env `nest start` would read
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd],
   });
+  if (fd !== undefined) closeSync(fd); // the child holds its own copy
   const lines: string[] = [];
   const app: RunningApp = {
     name,
     port,
     url: `http://127.0.0.1:${port}`,
     child,
-    lastLines: () => lines.join('\n'),
+    lastLines: () => (logFile === undefined ? lines.join('\n') : tailOf(logFile)),
   };
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
@@ -82,6 +96,14 @@ export async function stopApp(app: RunningApp, { signalled = false, timeoutMs = 
   if (await within(timeoutMs)) return;
   app.child.kill('SIGKILL');
   await exited;
+}
+
+function tailOf(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-KEPT_LINES).join('\n');
+  } catch {
+    return `(no output in ${file})`;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());

@@ -1,4 +1,5 @@
 import type { SagaMode } from '@passo/contracts';
+import { percentile } from '../percentile';
 import { IDLE_WINDOW_MS, type ModeRun, STATS_FLUSH_MS } from './run-mode';
 import type { Snapshot } from './system';
 
@@ -16,11 +17,7 @@ export interface Figures {
   invariantsHeld: boolean;
 }
 
-/** Nearest-rank percentile of an ascending list; undefined when empty. */
-export function percentile(sorted: readonly number[], p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
+export { percentile };
 
 export function figures({ orders, asPlanned, violations, snapshots: { idle, start, end } }: ModeRun): Figures {
   const n = orders.length;

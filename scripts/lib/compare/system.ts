@@ -8,7 +8,7 @@ import type { QueryFn, SagaDatabases } from '../invariants';
 import { migrate, SERVICES, type ServiceName } from '../migrator';
 import { dropDatabase, ensureDatabase, withDatabase } from '../pg-admin';
 import { freePort } from '../ports';
-import { type RunningApp, spawnRunApp, stopApp, waitHealthy } from './app-processes';
+import { type RunningApp, type SpawnOptions, spawnRunApp, stopApp, waitHealthy } from './app-processes';
 
 /** What the counters said at one moment: the measurements are differences of two of these. */
 export interface Snapshot {
@@ -21,13 +21,22 @@ export interface Snapshot {
   messages: number;
 }
 
+export interface SystemOptions {
+  /** Names the run's databases (`passo_<name>_<service>_<tag>`) and streams (`<name[0..3]>…`). */
+  name?: string;
+  /** The apps' LOG_LEVEL: compare keeps them quiet, the bench runs them as `npm start` does. */
+  logLevel?: string;
+  /** Per app: extra node flags and where its output goes (default: this process's stderr). */
+  spawn?: (app: RunningApp['name']) => SpawnOptions;
+}
+
 /**
  * The four apps on databases and streams of their own (dropped and deleted at the end), so a
  * run measures nothing but itself, next to whatever else uses the same servers.
  */
 export class CompareSystem {
   /** Every stream of the run is `<PREFIX>_…`. */
-  readonly prefix = `cmp${randomBytes(4).toString('hex')}`;
+  readonly prefix: string;
   readonly apps: RunningApp[] = [];
   private readonly urls = new Map<ServiceName, string>();
   private readonly clients = new Map<ServiceName, Client>();
@@ -39,7 +48,11 @@ export class CompareSystem {
   constructor(
     private readonly infra: Infra,
     private readonly log: (line: string) => void,
-  ) {}
+    private readonly options: SystemOptions = {},
+  ) {
+    const short = options.name === undefined ? 'cmp' : options.name.slice(0, 3);
+    this.prefix = `${short}${randomBytes(4).toString('hex')}`;
+  }
 
   /** Fresh, migrated databases for the four services; connections to read them and the broker. */
   async createDatabases(): Promise<void> {
@@ -47,7 +60,7 @@ export class CompareSystem {
     const tag = randomBytes(3).toString('hex');
     for (const spec of SERVICES) {
       this.guard();
-      const url = withDatabase(server, `passo_compare_${spec.name}_${tag}`);
+      const url = withDatabase(server, `passo_${this.options.name ?? 'compare'}_${spec.name}_${tag}`);
       this.urls.set(spec.name, url); // before creating: a failure half-way still drops it
       await ensureDatabase(url);
       await migrate(spec, url, { log: this.log });
@@ -59,7 +72,7 @@ export class CompareSystem {
     this.nats = await connect(natsConnectOptions(this.infra.urls.NATS_URL, 'passo-compare', this.infra.natsAdmin));
   }
 
-  /** The four built apps, each on a free port, with LOG_LEVEL=warn; resolves when all are healthy. */
+  /** The four built apps, each on a free port, with LOG_LEVEL=warn (or as set); resolves when all are healthy. */
   async startApps(): Promise<void> {
     for (const { name, databaseUrlVar } of APPS) {
       const service = SERVICES.find((s) => s.urlEnv === databaseUrlVar)!.name;
@@ -69,12 +82,18 @@ export class CompareSystem {
         NATS_URL: this.infra.urls.NATS_URL,
         ...this.infra.natsEnv, // each app picks its own user (<APP>_NATS_USER/PASSWORD)
         PASSO_TOPOLOGY_PREFIX: this.prefix,
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: this.options.logLevel ?? 'warn',
       };
       this.guard(); // from here to the push, nothing awaits: a stop sees every app started
-      this.apps.push(spawnRunApp(name, port, env, (line) => process.stderr.write(`${line}\n`)));
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      this.apps.push(spawnRunApp(name, port, env, log, this.options.spawn?.(name)));
     }
     await waitHealthy(this.apps, 60_000);
+  }
+
+  /** A service's database of this run (for readers of tables the invariants do not cover). */
+  databaseUrl(name: ServiceName): string {
+    return this.urls.get(name)!;
   }
 
   url(name: RunningApp['name']): string {

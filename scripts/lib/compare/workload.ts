@@ -19,8 +19,11 @@ export interface Workload {
   initialBalances: Record<string, number>;
 }
 
+/** What the n-th order of a workload is meant to do, repeated over the orders. */
+export type Mix = readonly ('ok' | Exclude<Outcome, 'CONFIRMED' | 'TIMEOUT'>)[];
+
 /** Six in ten orders succeed; one in ten of each way to fail. Interleaved, so every phase of the run sees all. */
-const MIX = [
+export const COMPARE_MIX: Mix = [
   'ok',
   'ok',
   'ok',
@@ -40,7 +43,7 @@ const ORDERS_PER_RICH_WALLET = 20;
  * for the orders meant to succeed, one SKU with too little stock, one never created, one poor
  * wallet (less than the cheapest item), customers that have no wallet.
  */
-export function planWorkload(mode: SagaMode, count: number, tag: string): Workload {
+export function planWorkload(mode: SagaMode, count: number, tag: string, mix: Mix = COMPARE_MIX): Workload {
   const plenty = Array.from({ length: PLENTY_SKUS }, (_, i) => ({
     sku: `STOCK-${i}-${tag}`,
     priceCents: 100 * (i + 1),
@@ -62,7 +65,7 @@ export function planWorkload(mode: SagaMode, count: number, tag: string): Worklo
       body: { customerId, items: take(items), sagaMode: mode },
       expected,
     });
-    switch (MIX[n % MIX.length]) {
+    switch (mix[n % mix.length]) {
       case 'OUT_OF_STOCK':
         return order(
           rich,

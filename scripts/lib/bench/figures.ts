@@ -1,0 +1,76 @@
+import type { PhaseRun } from './phase';
+import { spread, type Spread, throughput } from './stats';
+
+/** What one phase's run says, as numbers (the table and the JSON both read these). */
+export interface PhaseFigures {
+  accepted: number;
+  refused: number;
+  settled: number;
+  asPlanned: number;
+  /** How the others ended: "expected → actual" and how many. */
+  unplanned: Record<string, number>;
+  pending: number;
+  /** Accepted, yet neither settled nor pending (e.g. a DBOS workflow in ERROR). */
+  failed: number;
+  timedOut: boolean;
+  sagasPerSecond?: number;
+  confirmed: Spread;
+  compensated: Spread;
+  /** POSTs per second actually sent (first to last send). */
+  sentPerSecond?: number;
+  /** Fixed rate: how late the client sent against its clock. */
+  lateness: Spread;
+  postAnswer: Spread;
+  cpuPerSaga: Record<string, number | undefined>;
+  cpuPerSagaTotal?: number;
+  benchCpuPerSaga?: number;
+  relayLag?: Spread & { unpublished: number };
+  invariantsHeld: boolean;
+}
+
+const TERMINAL = new Set(['CONFIRMED', 'CANCELLED']);
+
+export function phaseFigures(run: PhaseRun): PhaseFigures {
+  const settled = run.orders.filter((o) => TERMINAL.has(o.status));
+  const latency = (status: string) => settled.filter((o) => o.status === status).map((o) => o.updatedMs - o.createdMs);
+  const asPlanned = settled.filter((o) => (o.reason ?? o.status) === run.expected[o.id]).length;
+  const unplanned: Record<string, number> = {};
+  for (const o of run.orders) {
+    const actual = o.reason ?? o.status;
+    if (actual === run.expected[o.id] || o.status === 'PENDING') continue;
+    const key = `${run.expected[o.id]} → ${actual}`;
+    unplanned[key] = (unplanned[key] ?? 0) + 1;
+  }
+  const { sentMs, answeredMs } = run.placement;
+  const sent = sentMs.filter((t) => t !== undefined);
+  const sentSpan = (Math.max(...sent) - Math.min(...sent)) / 1000;
+  const cpuPerSaga = Object.fromEntries(
+    Object.entries(run.cpuSeconds).map(([name, s]) => [
+      name,
+      s === undefined || settled.length === 0 ? undefined : s / settled.length,
+    ]),
+  );
+  const known = Object.values(cpuPerSaga).filter((v): v is number => v !== undefined);
+  const refused = Object.values(run.placement.refused).reduce((a, b) => a + b, 0);
+  return {
+    accepted: run.placement.placed,
+    refused,
+    settled: settled.length,
+    asPlanned,
+    unplanned,
+    pending: run.pending,
+    failed: run.orders.filter((o) => !TERMINAL.has(o.status) && o.status !== 'PENDING').length,
+    timedOut: run.timedOut,
+    sagasPerSecond: throughput(settled),
+    confirmed: spread(latency('CONFIRMED')),
+    compensated: spread(latency('CANCELLED')),
+    sentPerSecond: sent.length > 1 && sentSpan > 0 ? (sent.length - 1) / sentSpan : undefined,
+    lateness: spread(run.placement.lateMs),
+    postAnswer: spread(sentMs.flatMap((t, n) => (answeredMs[n] === undefined ? [] : [answeredMs[n] - t]))),
+    cpuPerSaga,
+    cpuPerSagaTotal: known.length > 0 ? known.reduce((a, b) => a + b, 0) : undefined,
+    benchCpuPerSaga: settled.length > 0 ? run.benchCpuSeconds / settled.length : undefined,
+    relayLag: run.relay && { ...spread(run.relay.lagsMs), unpublished: run.relay.unpublished },
+    invariantsHeld: run.violations.length === 0,
+  };
+}

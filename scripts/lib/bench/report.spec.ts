@@ -1,0 +1,69 @@
+import { phaseFigures } from './figures';
+import { parseBenchArgs, type BenchOptions } from './options';
+import type { PhaseRun } from './phase';
+import { benchTable, type Results } from './report';
+
+/** A closed-loop run of `n` orders placed one every `everyMs`, each taking `latencyMs` (= everyMs: 1000/everyMs sagas/s). */
+function run(target: string, n: number, everyMs: number, latencyMs: number, extra: Partial<PhaseRun> = {}): PhaseRun {
+  const orders = Array.from({ length: n }, (_, i) => ({
+    id: `${target}-${i}`,
+    status: 'CONFIRMED',
+    reason: null,
+    createdMs: i * everyMs,
+    updatedMs: i * everyMs + latencyMs,
+  }));
+  return {
+    target,
+    kind: 'closed',
+    planned: n,
+    placement: { sentMs: [], answeredMs: [], refused: {}, refusalSamples: [], lateMs: [], placed: n },
+    orders,
+    expected: Object.fromEntries(orders.map((o) => [o.id, 'CONFIRMED'])),
+    pending: 0,
+    timedOut: false,
+    cpuSeconds: { postgresql: n * 0.01 },
+    benchCpuSeconds: 0,
+    wallSeconds: 1,
+    rss: {},
+    violations: [],
+    ...extra,
+  };
+}
+
+const line = (table: string, label: string) => table.split('\n').find((l) => l.trimStart().startsWith(label))!;
+
+describe('benchTable', () => {
+  const opts = { ...(parseBenchArgs([]) as BenchOptions), phases: ['closed' as const] };
+  const of = (r: PhaseRun) => ({ closed: { run: r, figures: phaseFigures(r) } });
+
+  it('prints each mode, DBOS, and each mode relative to DBOS (above 1× Passo is ahead)', () => {
+    const results: Results = {
+      choreography: of(run('choreography', 101, 10, 10)), // 100 sagas/s
+      orchestration: of(run('orchestration', 101, 25, 25)), // 40 sagas/s
+      dbos: of(run('dbos', 201, 2.5, 2.5, { cpuSeconds: { postgresql: 201 * 0.005 } })), // 400/s, half the CPU
+    };
+    const table = benchTable(results, opts);
+    expect(table.split('\n')[0]).toMatch(
+      /^metric\s+choreography\s+orchestration\s+dbos\s+chor vs dbos ×\s+orch vs dbos ×$/,
+    );
+    expect(
+      line(table, 'settled sagas/s')
+        .split(/\s{3,}/)
+        .slice(1),
+    ).toEqual(['100.0', '40.0', '400.0', '0.25×', '0.10×']);
+    expect(
+      line(table, 'CPU ms/saga postgresql')
+        .split(/\s{3,}/)
+        .slice(1),
+    ).toEqual(['10.00', '10.00', '5.00', '0.50×', '0.50×']);
+    expect(line(table, 'every saga settled in time')).toMatch(/yes\s+yes\s+yes$/);
+  });
+
+  it('says which phase timed out, with how many sagas still pending', () => {
+    const late = run('choreography', 11, 10, 50, { timedOut: true, pending: 7, violations: ['not checked'] });
+    const table = benchTable({ choreography: of(late) }, { ...opts, modes: ['choreography'], dbos: false });
+    expect(line(table, 'every saga settled in time')).toMatch(/NO \(closed: 7 PENDING\)$/);
+    expect(line(table, 'every invariant held')).toMatch(/NO$/);
+    expect(table).not.toContain('vs dbos');
+  });
+});
