@@ -101,7 +101,7 @@ describe('inventory-service: reservations in the choreographed saga', () => {
     return response.body;
   }
 
-  /** DESIGN.md, "Failure semantics" 3: stock only moves between available, reserved and sold. */
+  /** docs/ARCHITECTURE.md, "Failure semantics" 3: stock only moves between available, reserved and sold. */
   async function expectConserved(...ids: string[]): Promise<void> {
     for (const id of ids) {
       const { available, reserved, sold } = await stock(id);
