@@ -9,7 +9,7 @@ export interface AppInfo {
   databaseUrlVar: DatabaseUrlVar;
 }
 
-/** DESIGN.md, "Services, ports, databases". */
+/** docs/ARCHITECTURE.md, "Services, ports, databases". */
 export const APPS: readonly AppInfo[] = [
   { name: 'order-service', port: 3001, databaseUrlVar: 'ORDER_DATABASE_URL' },
   { name: 'inventory-service', port: 3002, databaseUrlVar: 'INVENTORY_DATABASE_URL' },

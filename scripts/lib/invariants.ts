@@ -1,5 +1,5 @@
 /**
- * DESIGN.md "Failure semantics", checked from the three saga databases once every saga should
+ * docs/ARCHITECTURE.md, "Failure semantics", checked from the three saga databases once every saga should
  * have settled. Shared by the e2e tests and `npm run compare`; it reports, the caller decides.
  */
 

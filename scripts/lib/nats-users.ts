@@ -8,7 +8,7 @@ import { ROOT } from './paths';
 import { SERVICES, type ServiceSpec } from './services';
 
 /**
- * The bus's users (DESIGN.md, "Messaging": the bus is not open). Their names and permissions live
+ * The bus's users (docs/ARCHITECTURE.md, "Messaging": the bus is not open). Their names and permissions live
  * in deploy/nats-server.conf, one file for docker-compose and the embedded default; this module
  * gives them passwords and names the variables that carry them.
  */

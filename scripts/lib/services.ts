@@ -16,7 +16,7 @@ export interface ServiceSpec {
   dir: string;
 }
 
-/** DESIGN.md, "Services, ports, databases": each service's URL variable. */
+/** docs/ARCHITECTURE.md, "Services, ports, databases": each service's URL variable. */
 export type DatabaseUrlVar =
   'ORDER_DATABASE_URL' | 'INVENTORY_DATABASE_URL' | 'PAYMENT_DATABASE_URL' | 'ORCHESTRATOR_DATABASE_URL';
 

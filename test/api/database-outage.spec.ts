@@ -8,7 +8,7 @@ import { privateServers, type PrivateServers } from '../support/private-servers'
 
 /**
  * Every app answers 503 with Retry-After, never 500, on every route that needs its database while
- * PostgreSQL is down (DESIGN.md, "HTTP API"). The apps run against a throwaway embedded server of
+ * PostgreSQL is down (docs/ARCHITECTURE.md, "HTTP API"). The apps run against a throwaway embedded server of
  * this file's own (the shared test server is used by other files in parallel), which is stopped
  * once they have used it.
  */

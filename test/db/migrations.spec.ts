@@ -12,6 +12,7 @@ import {
 } from '../../scripts/lib/migrator';
 import { MIGRATION_LOCK_KEY } from '../../scripts/lib/pg-admin';
 import { testServerUrl } from '../support/databases';
+import { eventually } from '../support/eventually';
 import { scratchSpace } from '../support/scratch';
 
 const scratch = scratchSpace('migr');
@@ -147,7 +148,10 @@ describe('concurrent runners', () => {
       await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
       let settled = false;
       const run = migrate(spec, url).finally(() => (settled = true));
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Queued, not merely slow to start: a session of this database waits for an advisory lock.
+      const waiting = `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+        WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()`;
+      await eventually(async () => (await holder.query<{ n: number }>(waiting)).rows[0].n === 1);
       expect(settled).toBe(false);
       expect(await query(url, `SELECT to_regclass('_prisma_migrations') AS t`)).toEqual([{ t: null }]);
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);

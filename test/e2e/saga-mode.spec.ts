@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OrderView, SagaMode } from '@passo/contracts';
 import { eventually } from '../support/eventually';
+import { DISTANT_DEADLINE_MS, passDeadlines } from '../support/saga-clock';
 import { TestSystem } from './system';
 
 const id = () => randomUUID().slice(0, 8);
@@ -49,8 +50,9 @@ describe('SAGA_MODE flipped live', () => {
 });
 
 describe.each<SagaMode>(['orchestration', 'choreography'])('payment-service down past the deadline (%s)', (mode) => {
+  // The orchestrator's deadline is an hour away: the test times the sagas out once they are charging.
   const system = new TestSystem({
-    'saga-orchestrator': { SAGA_DEADLINE_MS: '3000', SAGA_DEADLINE_CHECK_MS: '200' },
+    'saga-orchestrator': { SAGA_DEADLINE_MS: DISTANT_DEADLINE_MS, SAGA_DEADLINE_CHECK_MS: '200' },
     'order-service': { SAGA_DEADLINE_MS: '3000', SAGA_AUDIT_INTERVAL_MS: '200' },
   });
   beforeAll(() => system.start());
@@ -72,6 +74,12 @@ describe.each<SagaMode>(['orchestration', 'choreography'])('payment-service down
       await eventually(async () => (await system.stock(sku)).reserved === 4);
 
       if (mode === 'orchestration') {
+        // Every saga waits for its ChargePayment's answer when its deadline passes.
+        await eventually(async () => {
+          const sagas = await Promise.all(ids.map((o) => system.saga(o)));
+          return sagas.every((saga) => saga.body.state === 'CHARGING');
+        });
+        await passDeadlines(system.dbs['saga-orchestrator'], ids);
         const orders = await system.settled(ids, 30_000);
         expect(orders.map((o) => [o.status, o.cancellationReason])).toEqual(ids.map(() => ['CANCELLED', 'TIMEOUT']));
         await eventually(async () => (await system.stock(sku)).reserved === 0);

@@ -3,11 +3,13 @@ import { Topology } from '@passo/outbox';
 import { OrderPlaced, type SagaMode } from '@passo/contracts';
 import { eventually } from '../support/eventually';
 import { natsConnection, storedMessages } from '../support/nats';
+import { DISTANT_DEADLINE_MS } from '../support/saga-clock';
 import { TestSystem } from './system';
 
 /** One scenario list, run in both models: same contracts, same end states. */
 describe.each<SagaMode>(['choreography', 'orchestration'])('order saga (%s)', (mode) => {
-  const system = new TestSystem();
+  // No saga here may time out (a killed service's restart must not turn an outcome into TIMEOUT).
+  const system = new TestSystem({ 'saga-orchestrator': { SAGA_DEADLINE_MS: DISTANT_DEADLINE_MS } });
   const id = () => randomUUID().slice(0, 8);
 
   beforeAll(() => system.start());
@@ -192,7 +194,16 @@ describe.each<SagaMode>(['choreography', 'orchestration'])('order saga (%s)', (m
         60_000,
       );
       expect(orders.filter((o) => o.status === 'CONFIRMED').length).toBeGreaterThan(0);
+      // The outcome is known: 30 in stock is enough for all, 2,000 cents pays for 20 at 100, so
+      // exactly 20 (or all, when fewer) are confirmed and the rest run out of money.
+      const paid = Math.min(orders.length, 20);
+      expect(orders.filter((o) => o.status === 'CONFIRMED')).toHaveLength(paid);
+      expect(orders.filter((o) => o.status !== 'CONFIRMED').map((o) => [o.status, o.cancellationReason])).toEqual(
+        Array.from({ length: orders.length - paid }, () => ['CANCELLED', 'INSUFFICIENT_FUNDS']),
+      );
       await eventually(async () => (await system.stock(sku)).reserved === 0, 30_000);
+      expect(await system.stock(sku)).toMatchObject({ available: 30 - paid, reserved: 0, sold: paid });
+      expect(await system.balance(hank)).toBe(2_000 - 100 * paid);
       await system.checkInvariants({ [sku]: 30 }, { [hank]: 2_000 });
     },
     120_000,

@@ -114,7 +114,7 @@ export class TestSystem {
   }
 
   /**
-   * DESIGN.md "Failure semantics" 1–4, checked from the databases once all sagas settled (see
+   * docs/ARCHITECTURE.md, "Failure semantics" 1–4, checked from the databases once all sagas settled (see
    * scripts/lib/invariants.ts): every order settled; no reservation left; stock and money conserved;
    * exactly one completed payment per confirmed order and none for any other.
    */

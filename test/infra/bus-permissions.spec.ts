@@ -14,7 +14,7 @@ import { ensureStreams, natsConnectOptions, Topology } from '@passo/outbox';
 import { AckPolicy, connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { SERVICES, type ServiceSpec } from '../../scripts/lib/services';
 import { testNatsUrl, testNatsUsersEnv } from '../support/databases';
-import { natsConnection } from '../support/nats';
+import { isNoMessage, natsConnection } from '../support/nats';
 
 type AppName = ServiceSpec['app'];
 
@@ -45,7 +45,11 @@ describe.each([
   /** The id in the body of the last message stored on a subject (read as the operator). */
   async function lastStoredId(subject: string, context: string): Promise<string | undefined> {
     const stream = context === 'dlq' ? topology.deadLetters().name : topology.stream(context).name;
-    const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => undefined);
+    // Nothing stored on the subject reads as undefined; any other failure throws (absence is asserted on this).
+    const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch((error: unknown) => {
+      if (isNoMessage(error)) return undefined;
+      throw error;
+    });
     return last?.json<{ id: string }>().id;
   }
 

@@ -214,6 +214,20 @@ describe('embedded servers', () => {
     }
   }, 120_000);
 
+  it('fails a first PostgreSQL start with what initdb itself said, leaving no password file behind', async () => {
+    const state = scratchDir('passo-pg-');
+    chmodSync(state, 0o755); // the server runs as `postgres` when we are root
+    process.env.PASSO_STATE_DIR = state;
+    process.env.PASSO_PG_PORT = String(await freePort());
+    process.env.LC_ALL = 'xx_XX.not-a-locale'; // initdb refuses to create a cluster in it
+    const pg = await load<typeof import('../../scripts/lib/postgres')>('../../scripts/lib/postgres');
+    const failure = pg.ensurePostgres(() => undefined);
+    await expect(failure).rejects.toThrow(/^PostgreSQL initdb failed \(exit 1\): \S+initdb --pgdata=/);
+    await expect(failure).rejects.toThrow(/initdb: error: invalid locale settings/);
+    expect(existsSync(join(state, 'postgres', 'initdb-password'))).toBe(false);
+    expect(existsSync(join(state, 'postgres', 'data', 'PG_VERSION'))).toBe(false);
+  });
+
   it('asks for all four database URLs or none', async () => {
     process.env.ORDER_DATABASE_URL = 'postgresql://u:p@localhost:5432/passo_order';
     const { ensureInfra } = await load<typeof import('../../scripts/lib/infra')>('../../scripts/lib/infra');

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { eventually } from '../support/eventually';
-import { outboxFixture, ThingHappened, type OutboxFixture } from './fixtures/outbox-fixture';
+import { natsConnection } from '../support/nats';
+import { outboxFixture, quietLogger, ThingHappened, type OutboxFixture } from './fixtures/outbox-fixture';
 
 describe('outbox + relay (real PostgreSQL and JetStream)', () => {
   let f: OutboxFixture;
@@ -76,10 +77,17 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
     const { freePort } = await import('../support/app-process');
     const { startNatsServer } = await import('./fixtures/nats-server');
     const port = await freePort();
-    const relay = f.relay({ natsServers: `nats://127.0.0.1:${port}` });
+    const retries: string[] = [];
+    const relay = f.relay(
+      { natsServers: `nats://127.0.0.1:${port}` },
+      { ...quietLogger, warn: (line) => retries.push(line) },
+    );
     relay.start();
     await f.commit(30);
-    await new Promise((r) => setTimeout(r, 300)); // the relay is retrying against a closed port now
+    // Proof the relay ran with the rows committed and could not publish: a retry after the commits.
+    const before = retries.length;
+    await eventually(() => retries.length > before);
+    expect(retries.at(-1)).toMatch(/retrying in \d+ ms/);
     expect(await f.db.query('SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL')).toEqual([
       { n: 30 },
     ]);
@@ -94,6 +102,14 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
   });
 
   it('runs one active relay among several: no duplicates, order kept, takeover when it stops', async () => {
+    // The stream cannot show a double publish (the row id dedups at the broker): count what reaches
+    // the server on the subject instead. A plain subscriber gets every publish, duplicates too.
+    const nc = await natsConnection();
+    const wire = nc.subscribe(f.topology.subject(ThingHappened));
+    const sent: string[] = [];
+    void (async () => {
+      for await (const message of wire) sent.push(message.headers?.get('Nats-Msg-Id') ?? '(no id)');
+    })();
     const relays = [f.relay(), f.relay(), f.relay()];
     relays.forEach((relay) => relay.start());
     await eventually(() => relays.some((relay) => relay.active));
@@ -108,6 +124,13 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
     expect(published.map((m) => m.n)).toEqual([...Array(80).keys()]);
     expect(new Set(published.map((m) => m.id)).size).toBe(80);
     expect(relays.filter((relay) => relay.active)).toHaveLength(1);
+    // Stopped, no relay can publish again; the flush's round trip comes back after every message
+    // the server routed to this connection before it.
+    await Promise.all(relays.map((relay) => relay.stop()));
+    await nc.flush();
+    wire.unsubscribe();
+    expect(sent).toHaveLength(80);
+    expect(new Set(sent)).toEqual(new Set(published.map((m) => m.id)));
   });
 
   it('cleans up published rows past the retention, leaving pending and recent ones', async () => {

@@ -25,6 +25,23 @@ function runRelayChild(f: OutboxFixture, killBeforeMark: boolean) {
   return { child, exited, output: () => output };
 }
 
+/**
+ * Until a session of this database has finished `attempts` lock attempts in a row (one backend,
+ * one later query start each): a relay that got the lock would have gone on to LISTEN instead of
+ * trying again, so each attempt before the last was refused.
+ */
+async function lockAttemptsRefused(f: OutboxFixture, attempts: number): Promise<void> {
+  const seen = new Map<number, Set<string>>();
+  await eventually(async () => {
+    const rows = await f.db.query<{ pid: number; started: string }>(
+      `SELECT pid, query_start::text AS started FROM pg_stat_activity
+        WHERE datname = current_database() AND state = 'idle' AND query LIKE 'SELECT pg_try_advisory_lock(%'`,
+    );
+    for (const { pid, started } of rows) seen.set(pid, (seen.get(pid) ?? new Set()).add(started));
+    return [...seen.values()].some((starts) => starts.size >= attempts);
+  });
+}
+
 describe('relay killed between publish and mark (SIGKILL)', () => {
   let f: OutboxFixture;
   beforeEach(async () => {
@@ -67,7 +84,7 @@ describe('relay killed between publish and mark (SIGKILL)', () => {
       await eventually(async () => (await f.published()).length === 5, 20_000);
       const standby = f.relay();
       standby.start();
-      await new Promise((r) => setTimeout(r, 300));
+      await lockAttemptsRefused(f, 2);
       expect(standby.active).toBe(false); // the child holds the lock
       active.child.kill('SIGKILL');
       expect(await active.exited).toBe('SIGKILL');

@@ -10,7 +10,7 @@ import { eventually } from '../support/eventually';
 import { boot, jsm, orderPlaced, until } from '../support/transport-harness';
 
 /**
- * Faults never strand a message (DESIGN.md, "Messaging"): the handlers below fail with the real
+ * Faults never strand a message (docs/ARCHITECTURE.md, "Messaging"): the handlers below fail with the real
  * error a Prisma client throws when its database is not there (a server that was on a port that
  * is now closed), not with a hand-made copy.
  */

@@ -114,7 +114,7 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     return rows.map((row) => row.type);
   }
 
-  /** Conservation (DESIGN.md, "Failure semantics" 3): balance + completed payments is the initial balance. */
+  /** Conservation (docs/ARCHITECTURE.md, "Failure semantics" 3): balance + completed payments is the initial balance. */
   async function expectMoneyConserved(customerId: string, initialCents: number): Promise<void> {
     const [{ completed }] = await db.query<{ completed: number }>(
       `SELECT COALESCE(SUM(amount_cents), 0)::int AS completed FROM payments

@@ -16,6 +16,7 @@ import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databas
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 import { natsConnection, streamMessages } from '../support/nats';
+import { DISTANT_DEADLINE_MS, passDeadlines } from '../support/saga-clock';
 
 interface SentCommand {
   type: string;
@@ -81,7 +82,10 @@ function orchestratorUnderTest(env: Record<string, string> = {}) {
   const untilCommands = (orderId: string, expected: string[]) =>
     eventually(async () => JSON.stringify(await types(orderId)) === JSON.stringify([...expected].sort()));
 
-  return { system, boot, publish, commands, types, saga, untilCommands };
+  /** Times the orders' sagas out now (their deadline is an hour away otherwise). */
+  const passDeadline = (...orderIds: string[]) => passDeadlines(system.db, orderIds);
+
+  return { system, boot, publish, commands, types, saga, untilCommands, passDeadline };
 }
 
 const placed = (orderId: string, sagaMode: 'orchestration' | 'choreography' = 'orchestration') => ({
@@ -193,15 +197,25 @@ describe('saga-orchestrator: driving orchestrated sagas by commands', () => {
       expect(await t.types(orderId)).toEqual(['ChargePayment', 'ReserveStock']);
       expect((await t.saga(orderId)).body).toMatchObject({ state: 'CHARGING', version: 1 });
     }
+    // The second replica works on its own: with the first stopped, it takes the next step.
+    const [orderId] = orders;
+    await t.system.apps[0].stop();
+    await t.publish(PaymentCompleted, paid(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ConfirmOrder']);
+    const second = await http<SagaView>('GET', `${t.system.apps[1].url}/sagas/${orderId}`);
+    expect(second.body).toMatchObject({ state: 'CONFIRMING', version: 2 });
   });
 });
 
 describe('saga-orchestrator: deadlines', () => {
-  const t = orchestratorUnderTest({ SAGA_DEADLINE_MS: '1500', SAGA_DEADLINE_CHECK_MS: '100' });
+  // The deadline is an hour away; each test times its saga out when the saga is where it wants it.
+  const t = orchestratorUnderTest({ SAGA_DEADLINE_MS: DISTANT_DEADLINE_MS, SAGA_DEADLINE_CHECK_MS: '100' });
 
   it('cancels a saga stuck in RESERVING with TIMEOUT, then releases stock that is reserved late', async () => {
     const orderId = randomUUID();
     await t.publish(OrderPlaced, placed(orderId));
+    await t.untilCommands(orderId, ['ReserveStock']);
+    await t.passDeadline(orderId);
     await t.untilCommands(orderId, ['ReserveStock', 'CancelOrder']);
     const cancel = (await t.commands(orderId)).find((c) => c.type === 'CancelOrder');
     expect(cancel).toMatchObject({ causationId: null, payload: { reason: 'TIMEOUT' } });
@@ -215,6 +229,8 @@ describe('saga-orchestrator: deadlines', () => {
     await t.publish(OrderPlaced, placed(orderId));
     await t.untilCommands(orderId, ['ReserveStock']);
     await t.publish(StockReserved, reserved(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment']);
+    await t.passDeadline(orderId);
     await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ReleaseStock', 'CancelOrder']);
     const paymentId = randomUUID();
     await t.publish(PaymentCompleted, paid(orderId, paymentId));
@@ -233,7 +249,9 @@ describe('saga-orchestrator: deadlines', () => {
     await t.publish(StockReserved, reserved(orderId));
     await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment']);
     await t.publish(PaymentCompleted, paid(orderId));
+    await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ConfirmOrder']);
     const first = (await t.saga(orderId)).body.deadline;
+    await t.passDeadline(orderId);
     await t.untilCommands(orderId, ['ReserveStock', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrder']);
     const { body } = await t.saga(orderId);
     expect(body.state).toBe('CONFIRMING');

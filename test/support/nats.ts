@@ -54,14 +54,20 @@ export async function storedMessages<P>(stream: string, subject: string): Promis
   return (await streamMessages<P>(stream)).filter((m) => m.subject === subject);
 }
 
-/** Every message stored in a stream, with its subject, in stream order. */
+/**
+ * Every message stored in a stream, with its subject, in stream order. A failed read throws (a
+ * missing stream included): an absence check must never pass on a read that did not happen. Only
+ * a sequence the stream no longer holds (deleted inside the range) is skipped.
+ */
 export async function streamMessages<P>(stream: string): Promise<(StoredMessage<P> & { subject: string })[]> {
   const jsm = await (await natsConnection()).jetstreamManager();
-  const info = await jsm.streams.info(stream).catch(() => undefined);
-  if (!info) return [];
+  const info = await jsm.streams.info(stream);
   const found: (StoredMessage<P> & { subject: string })[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && seq > 0; seq++) {
-    const message = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    const message = await jsm.streams.getMessage(stream, { seq }).catch((error: unknown) => {
+      if (isNoMessage(error)) return undefined;
+      throw error;
+    });
     if (!message) continue;
     // Tests also store garbage on purpose: keep it as text rather than fail the read.
     let envelope: Envelope<P>;
@@ -73,6 +79,12 @@ export async function streamMessages<P>(stream: string): Promise<(StoredMessage<
     found.push({ envelope, msgId: message.header?.get('Nats-Msg-Id'), seq, subject: message.subject });
   }
   return found;
+}
+
+/** JetStream's "no message found" (API error 10037): nothing under that sequence or subject; the read itself worked. */
+export function isNoMessage(error: unknown): boolean {
+  const { api_error: api, message } = error as { api_error?: { err_code?: number }; message?: string };
+  return api?.err_code === 10037 || /no message found/i.test(message ?? '');
 }
 
 export async function readOrderPlaced(

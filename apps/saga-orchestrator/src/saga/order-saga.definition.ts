@@ -2,7 +2,7 @@ import type { CancellationReason } from '@passo/contracts';
 
 /**
  * The order saga as data: the types it speaks and its step table. Pure: no Nest, no Prisma, no I/O.
- * `order-saga.transition.ts` interprets the table; this file is what a reader checks against DESIGN.md.
+ * `order-saga.transition.ts` interprets the table; this file is what a reader checks against docs/ARCHITECTURE.md, "The saga".
  */
 
 export interface SagaItem {

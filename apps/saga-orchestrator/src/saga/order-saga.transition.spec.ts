@@ -125,10 +125,18 @@ const SAMPLES: SagaState[] = [
 describe('exhaustive: every sampled state × every message', () => {
   const pairs = SAMPLES.flatMap((s) => ALL_MESSAGES.map((m) => [s.status, m.type, s, m] as const));
   it.each(pairs)('%s × %s', (_status, _type, state, message) => {
+    expect.hasAssertions();
     const r = transition(state, message);
-    if ((TERMINAL_STATUSES as readonly string[]).includes(state.status)) expect(r.state.status).toBe(state.status);
+    const terminal = (TERMINAL_STATUSES as readonly string[]).includes(state.status);
+    // Terminal states are final.
+    if (terminal) expect(r.state.status).toBe(state.status);
+    // No command contradicts the state it comes with.
+    expect(r.commands.map((c) => c.type).filter((type) => !ALLOWED[r.state.status].includes(type))).toEqual([]);
     for (const c of r.commands) expect(ALLOWED[r.state.status]).toContain(c.type);
-    if (r.state === state && r.commands.length === 0) expect(r.log).toMatch(/ignored|acknowledged/);
+    // A message that changes nothing says why (ignored, or merely acknowledged).
+    const noop = r.state === state && r.commands.length === 0;
+    expect(r.log).toEqual(noop ? expect.stringMatching(/ignored|acknowledged/) : expect.any(String));
+    if (noop) expect(r.log).toMatch(/ignored|acknowledged/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MessageContract } from './contract';
 
-/** What travels on the wire (DESIGN.md, "Messaging"): one id end to end. */
+/** What travels on the wire (docs/ARCHITECTURE.md, "Messaging"): one id end to end. */
 export interface Envelope<P = unknown> {
   /** The outbox row id: JetStream Nats-Msg-Id and the consumers' inbox key. */
   id: string;

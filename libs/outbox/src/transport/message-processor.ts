@@ -41,7 +41,7 @@ export interface ProcessorDeps {
 }
 
 /**
- * Settles one delivered message (DESIGN.md, "Messaging"): oversize or invalid → dead letter at
+ * Settles one delivered message (docs/ARCHITECTURE.md, "Messaging"): oversize or invalid → dead letter at
  * once; handler resolved → ack; handler failed → by the failure's class (errors/classify.ts):
  * transient → nak with the transient backoff, uncounted; rejected → dead letter at once;
  * unknown → nak with backoff, dead letter at the maxDeliver-th counted failure.

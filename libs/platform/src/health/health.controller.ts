@@ -4,7 +4,7 @@ import { NatsConnectionService } from '../nats/nats-connection.service';
 import { pingDatabase } from '../prisma/database-ping';
 import { PRISMA_CLIENT, type PrismaClientLike } from '../prisma/prisma.module';
 
-/** 200 when the database and NATS answer, 503 otherwise (DESIGN.md: every app). */
+/** 200 when the database and NATS answer, 503 otherwise (docs/ARCHITECTURE.md, "HTTP API": every app). */
 @Controller('health')
 export class HealthController {
   constructor(
