@@ -55,7 +55,7 @@ export class MessageProcessor {
   }
 
   /**
-   * Settles a batch (DESIGN.md, "Messaging"): each message is screened as in process(), then all
+   * Settles a batch (docs/ARCHITECTURE.md, "Messaging"): each message is screened as in process(), then all
    * run in one unit of work, in delivery order except that messages of different orders may be
    * taken apart (grouped by correlation id, so locks are taken in one order); committed → all
    * acked together. A transient failure naks them all; any other runs them one by one, each in
