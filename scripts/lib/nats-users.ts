@@ -83,7 +83,11 @@ export function embeddedNatsUsers(dir: string): NatsUsers {
  * Writes `<dir>/nats-server.conf`: the template with the passwords defined on top (where
  * docker-compose passes them as environment variables). Returns its path, and whether it changed.
  */
-export function writeNatsConfig(dir: string, users: NatsUsers): { path: string; changed: boolean } {
+export function writeNatsConfig(
+  dir: string,
+  users: NatsUsers,
+  { storeDir }: { storeDir?: string } = {},
+): { path: string; changed: boolean } {
   const variables = Object.entries(natsUsersEnv(users))
     .filter(([name]) => name.endsWith('_PASSWORD'))
     .map(([name, value]) => `${name}: "${value}"`);
@@ -92,6 +96,9 @@ export function writeNatsConfig(dir: string, users: NatsUsers): { path: string; 
     ...variables,
     '',
     readFileSync(NATS_CONFIG_TEMPLATE, 'utf8'),
+    // In the file, not as -js on the command line: a reload (SIGHUP) re-reads only the file, and
+    // a file without this block would shut JetStream down.
+    ...(storeDir ? [`jetstream { store_dir: ${JSON.stringify(storeDir)} }`, ''] : []),
   ].join('\n');
   const path = join(dir, 'nats-server.conf');
   const changed = !existsSync(path) || readFileSync(path, 'utf8') !== text;

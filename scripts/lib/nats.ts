@@ -99,15 +99,21 @@ export interface EmbeddedNats extends RunningServer {
 /**
  * The server already on the port when it is ours: JetStream, with our users (a server we started
  * re-reads its config, which may have changed). Throws when something else holds the port.
- * Returns 'restart' for a server we started without users (an older Passo): it must not be reused.
+ * Returns a Restart for a server we started that must not be reused: without users, or without
+ * JetStream after a reload (both: an older Passo).
  */
+/** A server of ours that must not be reused, and why (for the log). */
+interface Restart {
+  restart: string;
+}
+
 async function existingServer(
   port: number,
   users: NatsUsers,
   ours: { pid?: number; configChanged: boolean },
   log: (line: string) => void,
   hint = '',
-): Promise<EmbeddedNats | 'restart' | undefined> {
+): Promise<EmbeddedNats | Restart | undefined> {
   if (!(await isPortOpen(port))) return undefined;
   const info = parseGreeting(await readGreeting(port));
   const problem = (text: string) => new Error(hint ? `${text} ${hint}` : text);
@@ -119,7 +125,7 @@ async function existingServer(
   if (!info.jetstream)
     throw problem(`A NATS server on 127.0.0.1:${port} runs without JetStream; restart it with -js, or set NATS_URL.`);
   if (!info.auth_required) {
-    if (ours.pid) return 'restart';
+    if (ours.pid) return { restart: 'runs without users; restarting it with them' };
     throw problem(
       `A NATS server on 127.0.0.1:${port} accepts anonymous clients (started without Passo's users, ` +
         'e.g. by an older version of Passo): stop it, or set NATS_URL and the NATS users (see README, "The bus").',
@@ -129,6 +135,12 @@ async function existingServer(
     process.kill(ours.pid, 'SIGHUP'); // nats-server re-reads its config file (users, permissions)
     log(`NATS: the users' config changed; the server we started (pid ${ours.pid}) reloads it`);
     await new Promise((r) => setTimeout(r, 500));
+    // Started by an older Passo with -js on the command line, it has just shut JetStream down.
+    if (!parseGreeting(await readGreeting(port))?.jetstream) {
+      return {
+        restart: 'shut JetStream down on reloading its config (started with -js by an older Passo); restarting it',
+      };
+    }
   }
   if (!(await acceptsUser(port, users.admin))) {
     throw problem(
@@ -150,12 +162,12 @@ export async function ensureNats(log: (line: string) => void): Promise<EmbeddedN
   const pidFile = join(dir, 'nats-server.pid');
   const logFile = join(dir, 'nats-server.log');
   const users = embeddedNatsUsers(dir);
-  const config = writeNatsConfig(dir, users);
+  const config = writeNatsConfig(dir, users, { storeDir: join(dir, 'jetstream') });
   const pid = readPid(pidFile);
   const ownPid = pid && isNatsProcess(pid) ? pid : undefined;
   const running = await existingServer(port, users, { pid: ownPid, configChanged: config.changed }, log);
-  if (running === 'restart') {
-    log(`NATS: the server we started (pid ${ownPid}) runs without users; restarting it with them`);
+  if (running && 'restart' in running) {
+    log(`NATS: the server we started (pid ${ownPid}) ${running.restart}`);
     if (ownPid) await killAndWait(ownPid, port);
   } else if (running) {
     return running;
@@ -174,15 +186,13 @@ export async function ensureNats(log: (line: string) => void): Promise<EmbeddedN
     log,
     'If the nats-server package started its own service: systemctl disable --now nats-server.',
   );
-  if (started && started !== 'restart') return started;
+  if (started && !('restart' in started)) return started;
   mkdirSync(join(dir, 'jetstream'), { recursive: true });
   log(
-    `NATS: starting ${binary} -js on 127.0.0.1:${port} (store in ${join(dir, 'jetstream')}, users in ${config.path})`,
+    `NATS: starting ${binary} on 127.0.0.1:${port} (JetStream store in ${join(dir, 'jetstream')}, users in ${config.path})`,
   );
-  const args = [
-    ...['-c', config.path, '-a', '127.0.0.1', '-p', String(port)],
-    ...['-js', '-sd', join(dir, 'jetstream'), '-P', pidFile],
-  ];
+  // JetStream and its store are set in the config file (see writeNatsConfig).
+  const args = [...['-c', config.path, '-a', '127.0.0.1', '-p', String(port)], ...['-P', pidFile]];
   const out = openSync(logFile, 'a');
   // Detached: its own process group, so Ctrl-C reaches the apps first and the broker is stopped last.
   const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out] });

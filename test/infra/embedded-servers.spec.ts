@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +175,37 @@ describe('embedded servers', () => {
     } finally {
       await server.stop();
       if (old.exitCode === null && old.signalCode === null) old.kill();
+    }
+  });
+
+  it("keeps JetStream on when the users' config changes and the server it started reloads it", async () => {
+    const state = scratchDir('passo-nats-');
+    process.env.PASSO_STATE_DIR = state;
+    process.env.PASSO_NATS_PORT = String(await freePort());
+    const nats = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const first = await nats.ensureNats(() => undefined);
+    try {
+      // What an edit of deploy/nats-server.conf does to the written copy: the next start reloads it.
+      const config = join(state, 'nats', 'nats-server.conf');
+      writeFileSync(config, `# edited\n${readFileSync(config, 'utf8')}`);
+      const lines: string[] = [];
+      const again = await nats.ensureNats((line) => lines.push(line));
+      expect(again.startedHere).toBe(false);
+      expect(lines.join('\n')).toMatch(/reloads it[\s\S]*reusing the JetStream server/);
+      const { connect } = await import('nats');
+      const nc = await connect({
+        servers: nats.embeddedNatsUrl(),
+        user: 'passo-admin',
+        pass: first.users.admin.password,
+      });
+      try {
+        const jsm = await nc.jetstreamManager({ timeout: 2_000 });
+        await expect(jsm.getAccountInfo()).resolves.toMatchObject({ streams: 0 });
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await first.stop();
     }
   });
 
