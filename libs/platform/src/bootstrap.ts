@@ -11,7 +11,7 @@ import { JetStreamTransport, runInUnitOfWork } from '@passo/outbox';
 import { InvalidConfigError, parseEnv } from './config/env';
 import { MetricsRegistry } from './metrics/metrics';
 import { pingDatabase } from './prisma/database-ping';
-import { PRISMA_CLIENT, type PrismaClientLike } from './prisma/prisma.module';
+import { CONSUMER_PRISMA_CLIENT, PRISMA_CLIENT, type PrismaClientLike } from './prisma/prisma.module';
 import { natsCredentials } from './nats/nats-credentials';
 
 /** Applies what every app needs on top of its module: logger, body limit, shutdown hooks. */
@@ -45,6 +45,7 @@ function connectMessaging(
   config: ConfigService,
 ): void {
   const prisma = app.get<PrismaClientLike>(PRISMA_CLIENT);
+  const consumers = app.get<PrismaClientLike>(CONSUMER_PRISMA_CLIENT);
   const strategy = new JetStreamTransport({
     servers: config.getOrThrow<string>('NATS_URL').split(','),
     credentials: natsCredentials(config),
@@ -53,9 +54,10 @@ function connectMessaging(
     topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
     ackWaitMs: config.getOrThrow<number>('MESSAGING_ACK_WAIT_MS'),
     // While the app's database is down its consumers pause; they resume when /health's check passes.
-    probe: () => pingDatabase(prisma),
-    // The messages pulled together commit together: one transaction and one round of acks per batch.
-    unitOfWork: (work) => runInUnitOfWork(prisma, work, BATCH_TRANSACTION),
+    probe: () => pingDatabase(consumers),
+    // The messages pulled together commit together: one transaction and one round of acks per batch,
+    // on the consumers' own pool; handlers written against the app's client join it.
+    unitOfWork: (work) => runInUnitOfWork(consumers, work, { ...BATCH_TRANSACTION, joinedAs: prisma }),
     batchSize: config.getOrThrow<number>('MESSAGING_BATCH_SIZE'),
     registry: app.get(MetricsRegistry),
     logger: app.get(Logger),

@@ -67,7 +67,7 @@ export class MessageProcessor {
       const envelope = await this.screen(item.contract, item.msg);
       if (envelope) ready.push({ ...item, envelope });
     }
-    if (ready.length <= 1) return ready.length === 1 ? this.runOne(ready[0]) : undefined;
+    if (ready.length === 0) return;
     ready.sort((a, b) => compare(a.envelope.correlationId, b.envelope.correlationId));
     const { options, metrics, failures } = this.deps;
     const heartbeat = setInterval(() => ready.forEach(({ msg }) => msg.working()), options.ackWaitMs / 3);

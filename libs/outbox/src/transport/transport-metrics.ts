@@ -57,9 +57,9 @@ export class TransportMetrics {
       existing('passo_consumer_batch_size') ??
       new Histogram({
         name: 'passo_consumer_batch_size',
-        help: 'Messages committed together in one unit of work (batches of two or more)',
+        help: 'Messages committed together in one unit of work',
         labelNames: ['consumer'],
-        buckets: [2, 4, 8, 16, 32, 64, 128, 256],
+        buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
         registers,
       });
     this.batchesSplit =

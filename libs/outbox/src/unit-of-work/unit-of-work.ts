@@ -28,7 +28,7 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
   private readonly flushes = new Map<object, () => Promise<void>>();
 
   constructor(
-    /** The client that opened it: only code using the same client joins. */
+    /** The client code must use to join it (the one that opened it, unless told otherwise). */
     readonly db: object,
     readonly tx: Tx,
   ) {}
@@ -69,6 +69,14 @@ export function unitOfWorkOf(tx: SqlExecutor): UnitOfWork | undefined {
   return unit?.tx === tx ? unit : undefined;
 }
 
+export interface UnitOfWorkOptions extends TransactionOptions {
+  /**
+   * The client that code inside joins with (`inbox.handle(db, …)`), when the transaction runs on
+   * another client of the same database — one with a pool of its own. Default: `db`.
+   */
+  joinedAs?: object;
+}
+
 /**
  * Runs `work` with one transaction of `db` shared by every inbox and outbox call inside it; rolls
  * back and rejects with the first failed step's error, even if `work` itself resolved.
@@ -76,10 +84,10 @@ export function unitOfWorkOf(tx: SqlExecutor): UnitOfWork | undefined {
 export function runInUnitOfWork<Tx extends SqlExecutor, R>(
   db: TransactionRunner<Tx>,
   work: () => Promise<R>,
-  options: TransactionOptions = {},
+  { joinedAs = db, ...options }: UnitOfWorkOptions = {},
 ): Promise<R> {
   return db.$transaction(async (tx) => {
-    const unit = new UnitOfWork<Tx>(db, tx);
+    const unit = new UnitOfWork<Tx>(joinedAs, tx);
     const result = await current.run(unit as UnitOfWork, work);
     if (unit.failure !== undefined) throw unit.failure;
     await unit.flush();

@@ -48,7 +48,12 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
       .default('100kb'),
+    /** Connections for HTTP requests and the app's own jobs. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /** How long a query waits for a free connection before failing (a request then answers 503). */
+    DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    /** Connections of the consumers, apart from DATABASE_POOL_SIZE: batches run one at a time. */
+    MESSAGING_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(2),
     /** How long the broker waits for a consumer's ack before redelivering (a crashed consumer's messages). */
     MESSAGING_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
     /** Most consumed messages committed together in one transaction (1: each on its own). */

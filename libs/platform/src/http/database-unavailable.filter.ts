@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
-import { classifyFailure } from '@passo/outbox';
+import { classifyFailure, judgeFailure, type TransientReason } from '@passo/outbox';
 
 /**
  * True for an infrastructure failure (database unreachable, pool exhausted, write conflict, broker
@@ -11,9 +11,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return classifyFailure(error) === 'transient';
 }
 
+const MESSAGES: Record<TransientReason, string> = {
+  'database-unreachable': 'database unavailable, retry later',
+  'database-busy': 'database busy (no connection free in time), retry later',
+  'write-conflict': 'conflicting concurrent write, retry',
+  'broker-unavailable': 'message broker unavailable, retry later',
+  network: 'a dependency is unreachable, retry later',
+};
+
 /**
- * A request that needs an unreachable database answers 503 (retry later), not a bare 500:
- * the request was fine, the dependency was not. Everything else keeps Nest's default handling.
+ * A request that needs an unreachable or overloaded database answers 503 (retry later), not a
+ * bare 500: the request was fine, the dependency was not. Everything else keeps Nest's default handling.
  */
 @Catch()
 export class DatabaseUnavailableFilter extends BaseExceptionFilter {
@@ -26,6 +34,6 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
       .getResponse<Response>()
       .status(HttpStatus.SERVICE_UNAVAILABLE)
       .setHeader('Retry-After', '1')
-      .json({ statusCode: 503, error: 'Service Unavailable', message: 'database unavailable, retry later' });
+      .json({ statusCode: 503, error: 'Service Unavailable', message: MESSAGES[judgeFailure(error).reason!] });
   }
 }

@@ -13,6 +13,12 @@ type PrismaClientClass<T extends PrismaClientLike> = new (options: { adapter: Pr
 /** Token under which the app's own Prisma client is also available to shared code (health). */
 export const PRISMA_CLIENT = Symbol('PRISMA_CLIENT');
 
+/**
+ * A second client of the same class on a pool of its own (MESSAGING_DATABASE_POOL_SIZE), for the
+ * consumers' units of work: HTTP requests and consumed batches never wait for each other's connections.
+ */
+export const CONSUMER_PRISMA_CLIENT = Symbol('CONSUMER_PRISMA_CLIENT');
+
 export interface PrismaModuleOptions<T extends PrismaClientLike> {
   client: PrismaClientClass<T>;
   urlEnv: string;
@@ -20,10 +26,13 @@ export interface PrismaModuleOptions<T extends PrismaClientLike> {
 
 @Injectable()
 class PrismaLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClientLike) {}
+  constructor(
+    @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClientLike,
+    @Inject(CONSUMER_PRISMA_CLIENT) private readonly consumers: PrismaClientLike,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.prisma.$disconnect();
+    await Promise.all([this.prisma.$disconnect(), this.consumers.$disconnect()]);
   }
 }
 
@@ -31,6 +40,16 @@ class PrismaLifecycle implements OnApplicationShutdown {
 export class PrismaModule {
   /** Registers the generated client class itself as the injection token: `constructor(private db: PrismaClient)`. */
   static forRoot<T extends PrismaClientLike>({ client, urlEnv }: PrismaModuleOptions<T>): DynamicModule {
+    const connect = (config: ConfigService, max: number) =>
+      new client({
+        adapter: new PrismaPg({
+          connectionString: config.getOrThrow<string>(urlEnv),
+          max,
+          // How long a query waits for a free connection (or to connect): then it fails, and a
+          // request answers 503 instead of hanging — nor does an unreachable database hang it.
+          connectionTimeoutMillis: config.get<number>('DATABASE_POOL_TIMEOUT_MS') ?? 5_000,
+        }),
+      });
     return {
       module: PrismaModule,
       global: true,
@@ -38,20 +57,18 @@ export class PrismaModule {
         {
           provide: client as Type<T>,
           inject: [ConfigService],
+          useFactory: (config: ConfigService) => connect(config, config.get<number>('DATABASE_POOL_SIZE') ?? 10),
+        },
+        {
+          provide: CONSUMER_PRISMA_CLIENT,
+          inject: [ConfigService],
           useFactory: (config: ConfigService) =>
-            new client({
-              adapter: new PrismaPg({
-                connectionString: config.getOrThrow<string>(urlEnv),
-                max: config.get<number>('DATABASE_POOL_SIZE') ?? 10,
-                // An unreachable database must fail a request (and /health), not hang it.
-                connectionTimeoutMillis: 5_000,
-              }),
-            }),
+            connect(config, config.get<number>('MESSAGING_DATABASE_POOL_SIZE') ?? 2),
         },
         { provide: PRISMA_CLIENT, useExisting: client },
         PrismaLifecycle,
       ],
-      exports: [client as Type<T>, PRISMA_CLIENT],
+      exports: [client as Type<T>, PRISMA_CLIENT, CONSUMER_PRISMA_CLIENT],
     };
   }
 }
