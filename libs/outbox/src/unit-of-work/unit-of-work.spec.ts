@@ -56,7 +56,7 @@ describe('UnitOfWork', () => {
     const { db, outcomes } = fakeDb();
     const run = runInUnitOfWork(db, async () => {
       await joinUnitOfWork(db)!
-        .step(() => Promise.reject(undefined)) // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors
+        .step(() => Promise.reject(undefined))
         .catch(() => undefined);
     });
     await expect(run).rejects.toBeUndefined();
