@@ -92,6 +92,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         unitOfWork &&
         new BatchQueue(
           batchSize,
+          this.options.ackWaitMs / 3,
           (batch) => processor.processBatch(batch, unitOfWork),
           (error) => this.pullFailed(error, 0),
         );

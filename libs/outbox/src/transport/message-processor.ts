@@ -5,6 +5,7 @@ import { judgeFailure, type TransientReason } from '../errors/classify';
 import { delayFor, transientDelayFor } from './backoff';
 import { describeError, oneLine, publishDeadLetter } from './dead-letter';
 import type { FailureCounts } from './failure-counts';
+import { Heartbeat } from './heartbeat';
 import { JetStreamContext } from './jetstream.context';
 import type { ResolvedTransportOptions, UnitOfWorkRunner } from './jetstream-transport.options';
 import type { TransportMetrics } from './transport-metrics';
@@ -70,16 +71,18 @@ export class MessageProcessor {
     if (ready.length === 0) return;
     ready.sort((a, b) => compare(a.envelope.correlationId, b.envelope.correlationId));
     const { options, metrics, failures } = this.deps;
-    const heartbeat = setInterval(() => ready.forEach(({ msg }) => msg.working()), options.ackWaitMs / 3);
+    // Until each is settled: after a split the last ones wait for all the others to run alone.
+    const alive = new Heartbeat(options.ackWaitMs / 3);
+    ready.forEach(({ msg }) => alive.add(msg));
     try {
       await unitOfWork(async () => {
         for (const item of ready) await item.invoke(item.envelope, new JetStreamContext(item.msg, options.consumer));
       });
     } catch (error) {
-      clearInterval(heartbeat);
-      return this.batchFailed(ready, error);
+      return await this.batchFailed(ready, error, alive);
+    } finally {
+      alive.stop();
     }
-    clearInterval(heartbeat);
     // In one synchronous loop: the client sends every ack in one write.
     for (const { msg } of ready) {
       msg.ack();
@@ -89,10 +92,11 @@ export class MessageProcessor {
     metrics.batchSize.observe({ consumer: options.consumer }, ready.length);
   }
 
-  private async batchFailed(ready: Ready[], error: unknown): Promise<void> {
+  private async batchFailed(ready: Ready[], error: unknown, alive: Heartbeat): Promise<void> {
     const verdict = judgeFailure(error);
     this.deps.metrics.batchesSplit.inc({ consumer: this.deps.options.consumer, class: verdict.class });
     if (verdict.class === 'transient') {
+      alive.stop();
       // The database (or broker) is the problem, not a message: every one of them waits and returns.
       for (const item of ready) await this.failed(item.contract, item.msg, error);
       return;
@@ -100,7 +104,10 @@ export class MessageProcessor {
     this.deps.log.debug?.(
       `a batch of ${ready.length} failed (${oneLine(describeError(error), 200)}): running its messages one by one`,
     );
-    for (const item of ready) await this.runOne(item);
+    for (const item of ready) {
+      alive.delete(item.msg); // runOne keeps it alive while it runs
+      await this.runOne(item);
+    }
   }
 
   /** Oversize or invalid → dead letter (null); else the checked envelope. */

@@ -23,8 +23,9 @@ export interface TransactionRunner<Tx extends SqlExecutor> {
  * transport then runs the batch's messages one by one, each in its own transaction.
  */
 export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
-  /** The first failure of a step in this unit of work. */
+  /** The first failure of a step in this unit of work (see `failed`: a step may throw undefined). */
   failure?: unknown;
+  private stepFailed = false;
   private readonly flushes = new Map<object, () => Promise<void>>();
 
   constructor(
@@ -35,13 +36,18 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
 
   /** Runs one use case's effects in the shared transaction (see the class comment on failures). */
   async step<R>(effects: (tx: Tx) => Promise<R>): Promise<R> {
-    if (this.failure !== undefined) throw this.failure;
+    if (this.stepFailed) throw this.failure;
     try {
       return await effects(this.tx);
     } catch (error) {
-      this.failure ??= error;
+      if (!this.stepFailed) [this.stepFailed, this.failure] = [true, error];
       throw error;
     }
+  }
+
+  /** Whether a step failed: the unit must then roll back. */
+  get failed(): boolean {
+    return this.stepFailed;
   }
 
   /** Registers (once per `owner`) work to run inside the transaction right before it commits. */
@@ -89,7 +95,7 @@ export function runInUnitOfWork<Tx extends SqlExecutor, R>(
   return db.$transaction(async (tx) => {
     const unit = new UnitOfWork<Tx>(joinedAs, tx);
     const result = await current.run(unit as UnitOfWork, work);
-    if (unit.failure !== undefined) throw unit.failure;
+    if (unit.failed) throw unit.failure;
     await unit.flush();
     return result;
   }, options);

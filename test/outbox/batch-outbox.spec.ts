@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Envelope } from '@passo/contracts';
+import { MessageRejectedError, OutboxService } from '@passo/outbox';
+import { Client, type Notification } from 'pg';
+import { batchFixture, holdQueue, type BatchFixture } from './fixtures/batch-fixture';
+import { ThingHappened } from './fixtures/thing-happened';
+import { testNatsUrl } from '../support/databases';
+import { eventually } from '../support/eventually';
+import { boot, orderPlaced } from '../support/transport-harness';
+
+/**
+ * In a batch, OutboxService.add defers its rows to one multi-row INSERT (and one NOTIFY) just
+ * before the commit. A statement trigger counts the INSERTs; a LISTEN session sees the NOTIFYs.
+ */
+const COUNT_INSERTS = [
+  'CREATE TABLE outbox_inserts (n serial PRIMARY KEY, rows int NOT NULL)',
+  `CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN INSERT INTO outbox_inserts (rows) SELECT count(*) FROM added; RETURN NULL; END $$`,
+  `CREATE TRIGGER count_insert AFTER INSERT ON outbox_messages REFERENCING NEW TABLE AS added
+   FOR EACH STATEMENT EXECUTE FUNCTION count_insert()`,
+];
+
+let f: BatchFixture;
+let listener: Client;
+let outbox: OutboxService;
+let channel: string;
+const notifications: Notification[] = [];
+beforeEach(async () => {
+  f = await batchFixture();
+  for (const sql of COUNT_INSERTS) await f.db.query(sql);
+  channel = `batch_${randomUUID().slice(0, 8)}`;
+  outbox = new OutboxService({ databaseUrl: f.db.url, natsServers: testNatsUrl(), contracts: [], relay: { channel } });
+  listener = new Client({ connectionString: f.db.url });
+  await listener.connect();
+  notifications.length = 0;
+  listener.on('notification', (n) => notifications.push(n));
+  await listener.query(`LISTEN ${channel}`);
+});
+afterEach(async () => {
+  await listener.end();
+  await f.close();
+});
+
+/** The notifications that arrived before one the test sends now (delivered in commit order). */
+async function notifiedSoFar(): Promise<string[]> {
+  await f.db.query(`SELECT pg_notify($1, 'fence')`, [channel]);
+  await eventually(() => notifications.some((n) => n.payload === 'fence'));
+  return notifications
+    .splice(0)
+    .map((n) => n.payload ?? '')
+    .filter((payload) => payload !== 'fence');
+}
+
+const ordered = (correlationId: string) => ({ ...orderPlaced(), id: randomUUID(), correlationId });
+/** Each message adds two rows: numbered 10k and 10k+1 for the k-th message in handling order. */
+function addsTwo(hold: ReturnType<typeof holdQueue>, fail?: Envelope) {
+  let k = 0;
+  return async (envelope: Envelope) => {
+    if (await hold.holds(envelope)) return;
+    await f.handle(envelope, async (tx) => {
+      const n = 10 * k++;
+      for (const i of [n, n + 1])
+        await outbox.add(tx, ThingHappened, { n: i }, { correlationId: envelope.correlationId });
+      if (envelope.id === fail?.id) throw new MessageRejectedError('refused after adding');
+    });
+  };
+}
+
+const rows = () =>
+  f.db.query<{ n: number; correlationId: string }>(
+    `SELECT (payload->>'n')::int AS n, correlation_id AS "correlationId" FROM outbox_messages ORDER BY sequence`,
+  );
+const inserts = async () =>
+  (await f.db.query<{ rows: number }>('SELECT rows FROM outbox_inserts ORDER BY n')).map((r) => r.rows);
+
+describe('outbox inside a batch', () => {
+  it("writes a batch's rows in one INSERT, in add order across its messages, notified once after the commit", async () => {
+    const hold = holdQueue(orderPlaced());
+    const t = await boot(addsTwo(hold), f.options);
+    const sent = [ordered('order-c'), ordered('order-a'), ordered('order-b')];
+    await hold.asOneBatch(t, 3, async () => {
+      for (const envelope of sent) await t.publish(envelope);
+    });
+    await t.settled();
+    expect(await inserts()).toEqual([6]);
+    // Handled (and added) in correlation-id order: a, b, c; sequence follows the add order.
+    expect(await rows()).toEqual([
+      { n: 0, correlationId: 'order-a' },
+      { n: 1, correlationId: 'order-a' },
+      { n: 10, correlationId: 'order-b' },
+      { n: 11, correlationId: 'order-b' },
+      { n: 20, correlationId: 'order-c' },
+      { n: 21, correlationId: 'order-c' },
+    ]);
+    expect(await notifiedSoFar()).toEqual(['']);
+  });
+
+  it('writes no row, and notifies nothing, for a batch that rolled back: only the runs one by one commit theirs', async () => {
+    const hold = holdQueue(orderPlaced());
+    const [a, refused, c] = [ordered('order-a'), ordered('order-b'), ordered('order-c')];
+    const t = await boot(addsTwo(hold, refused), f.options);
+    await hold.asOneBatch(t, 3, () => Promise.all([a, refused, c].map((e) => t.publish(e))));
+    await t.deadLetters(1);
+    await t.settled();
+    // The batch added 0, 1 (a) and 10, 11 (refused), then failed and rolled back; alone, a added
+    // 20, 21, refused 30, 31 (rolled back) and c 40, 41.
+    expect(await rows()).toEqual([
+      { n: 20, correlationId: 'order-a' },
+      { n: 21, correlationId: 'order-a' },
+      { n: 40, correlationId: 'order-c' },
+      { n: 41, correlationId: 'order-c' },
+    ]);
+    expect(await inserts()).toEqual([1, 1, 1, 1]); // one by one: each add writes at once
+    expect(await notifiedSoFar()).toEqual(['', '']); // one per committed transaction
+  });
+});
