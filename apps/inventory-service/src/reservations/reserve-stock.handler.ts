@@ -50,8 +50,7 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStock, void> 
     }
     const amountCents = amountOf(outcome.lines);
     // The order's one reservation decides: a duplicate (even under a new message id) does nothing.
-    if (!(await this.reservations.claim(tx, orderId, 'RESERVED', amountCents))) return;
-    await this.reservations.take(tx, orderId, outcome.lines);
+    if (!(await this.reservations.reserve(tx, orderId, amountCents, outcome.lines))) return;
     const reserved = { orderId, sagaMode, customerId, amountCents, lines: outcome.lines };
     await this.outbox.add(tx, StockReserved, reserved, meta);
   }

@@ -9,36 +9,42 @@ type Tx = Prisma.TransactionClient;
 export class OrderSagaRepository {
   constructor(readonly db: PrismaClient) {}
 
-  /** The mode the order was placed in (undefined for an unknown order), read in the settling transaction. */
-  async sagaModeOf(tx: Tx, orderId: string): Promise<SagaMode | undefined> {
-    const order = await tx.order.findUnique({ where: { id: orderId }, select: { sagaMode: true } });
-    return order?.sagaMode;
-  }
-
-  /** PENDING → CONFIRMED; false when the order is unknown or already settled (stale event). */
-  async confirm(tx: Tx, orderId: string, totalCents: number): Promise<boolean> {
-    const { count } = await tx.order.updateMany({
-      where: { id: orderId, status: 'PENDING' },
-      data: { status: 'CONFIRMED', totalCents },
-    });
-    return count === 1;
-  }
-
-  /** PENDING → CANCELLED with the reason; false when already settled. */
-  async cancel(tx: Tx, orderId: string, reason: CancellationReason): Promise<boolean> {
-    const { count } = await tx.order.updateMany({
-      where: { id: orderId, status: 'PENDING' },
-      data: { status: 'CANCELLED', cancellationReason: reason },
-    });
-    return count === 1;
+  /**
+   * PENDING → `to` (CONFIRMED with its total, or CANCELLED with the reason), only for an order
+   * placed in `sagaMode`, in one statement. Returns the mode the order was placed in (undefined:
+   * no such order) and whether it moved: not from another state (a stale or repeated outcome),
+   * nor across modes.
+   */
+  async settle(
+    tx: Tx,
+    orderId: string,
+    sagaMode: SagaMode,
+    to: { status: 'CONFIRMED'; totalCents: number } | { status: 'CANCELLED'; reason: CancellationReason },
+  ): Promise<{ stored: SagaMode | undefined; moved: boolean }> {
+    const totalCents = to.status === 'CONFIRMED' ? to.totalCents : null;
+    const reason = to.status === 'CANCELLED' ? to.reason : null;
+    const rows = await tx.$queryRaw<Array<{ stored: SagaMode; moved: boolean }>>`
+      WITH target AS (SELECT id, saga_mode FROM orders WHERE id = ${orderId}::uuid),
+        moved AS (
+          UPDATE orders o SET status = ${to.status}::"OrderStatus",
+                 total_cents = coalesce(${totalCents}::int, o.total_cents),
+                 cancellation_reason = ${reason}::"CancellationReason", updated_at = now()
+            FROM target WHERE o.id = target.id AND o.status = 'PENDING' AND target.saga_mode = ${sagaMode}::"SagaMode"
+          RETURNING o.id)
+      SELECT saga_mode::text AS stored, EXISTS (SELECT 1 FROM moved) AS moved FROM target`;
+    return { stored: rows[0]?.stored, moved: rows[0]?.moved ?? false };
   }
 
   /** The catalogue's prices, once: the first priced reservation wins. */
   async recordPrices(tx: Tx, orderId: string, totalCents: number, prices: Map<string, number>): Promise<void> {
-    const { count } = await tx.order.updateMany({ where: { id: orderId, totalCents: null }, data: { totalCents } });
-    if (count === 0) return;
-    for (const [sku, priceCents] of prices) {
-      await tx.orderLine.updateMany({ where: { orderId, sku }, data: { priceCents } });
-    }
+    const skus = [...prices.keys()];
+    const cents = [...prices.values()];
+    await tx.$executeRaw`
+      WITH priced AS (
+          UPDATE orders SET total_cents = ${totalCents}, updated_at = now()
+           WHERE id = ${orderId}::uuid AND total_cents IS NULL RETURNING id)
+      UPDATE order_lines l SET price_cents = p.price_cents
+        FROM priced, unnest(${skus}::text[], ${cents}::int[]) AS p(sku, price_cents)
+       WHERE l.order_id = priced.id AND l.sku = p.sku`;
   }
 }

@@ -33,23 +33,22 @@ export class SettleOrderHandler implements ICommandHandler<SettleOrder> {
   async execute({ settlement: { orderId, sagaMode, decision }, cause }: SettleOrder): Promise<void> {
     const meta = { correlationId: orderId, causationId: cause.id };
     await this.inbox.handle(this.orders.db, CONSUMER, cause, async (tx) => {
+      const to =
+        decision.kind === 'confirm'
+          ? ({ status: 'CONFIRMED', totalCents: decision.totalCents } as const)
+          : ({ status: 'CANCELLED', reason: decision.reason } as const);
+      // Only from PENDING: a stale or repeated outcome moves nothing and announces nothing.
+      const { stored, moved } = await this.orders.settle(tx, orderId, sagaMode, to);
       // The order's stored mode says who decides its outcome: a command for a choreographed order
       // (or an event for an orchestrated one) is refused, with nothing changed (dead letter).
-      const stored = await this.orders.sagaModeOf(tx, orderId);
       if (stored && stored !== sagaMode) {
         throw new MessageRejectedError(`order ${orderId} runs in ${stored}: a ${sagaMode} outcome cannot settle it`);
       }
-      // Only from PENDING: a stale or repeated outcome moves nothing and announces nothing.
-      if (decision.kind === 'confirm') {
-        const { totalCents } = decision;
-        if (await this.orders.confirm(tx, orderId, totalCents)) {
-          await this.outbox.add(tx, OrderConfirmed, { orderId, sagaMode, totalCents }, meta);
-        }
-        return;
-      }
-      const { reason } = decision;
-      if (await this.orders.cancel(tx, orderId, reason)) {
-        await this.outbox.add(tx, OrderCancelled, { orderId, sagaMode, reason }, meta);
+      if (!moved) return;
+      if (to.status === 'CONFIRMED') {
+        await this.outbox.add(tx, OrderConfirmed, { orderId, sagaMode, totalCents: to.totalCents }, meta);
+      } else {
+        await this.outbox.add(tx, OrderCancelled, { orderId, sagaMode, reason: to.reason }, meta);
       }
     });
   }
