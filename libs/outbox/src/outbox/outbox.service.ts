@@ -122,12 +122,12 @@ export class OutboxService {
     let rows = pending.get(unit);
     if (!rows) pending.set(unit, (rows = []));
     rows.push(values);
-    unit.beforeCommit(this, async () => {
+    unit.beforeCommit(this, async (tx) => {
       const all = pending.get(unit) ?? [];
       pending.delete(unit);
       if (all.length === 0) return;
       const tuples = all.map((_row, n) => placeholders(n * CASTS.length + 1)).join(', ');
-      await unit.tx.$executeRawUnsafe(
+      await tx.$executeRawUnsafe(
         this.insertSql(`INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`),
         ...all.flat(),
       );

@@ -26,6 +26,7 @@ describe('UnitOfWork', () => {
     const other = fakeDb();
     expect(joinUnitOfWork(db)).toBeUndefined();
     await runInUnitOfWork(db, async () => {
+      await joinUnitOfWork(db)!.step(async (joined) => expect(joined).toBe(tx));
       expect(joinUnitOfWork(db)?.tx).toBe(tx);
       expect(joinUnitOfWork(other.db)).toBeUndefined();
       expect(unitOfWorkOf(tx)).toBe(joinUnitOfWork(db));
@@ -69,11 +70,31 @@ describe('UnitOfWork', () => {
     const [a, b] = [{}, {}];
     await runInUnitOfWork(db, async () => {
       const unit = joinUnitOfWork(db)!;
+      await unit.step(async () => undefined); // flushes come from code that wrote in the transaction
       unit.beforeCommit(a, async () => void order.push(`a ${outcomes.length}`));
       unit.beforeCommit(b, async () => void order.push(`b ${outcomes.length}`));
       unit.beforeCommit(a, async () => void order.push('a again'));
     });
     expect(order).toEqual(['a 0', 'b 0']);
+    expect(outcomes).toEqual(['commit']);
+  });
+
+  it('begins no transaction for work that joins no step (a batch of ignored messages)', async () => {
+    const { db, outcomes } = fakeDb();
+    await expect(runInUnitOfWork(db, async () => 'ignored')).resolves.toBe('ignored');
+    expect(outcomes).toEqual([]);
+  });
+
+  it('begins one transaction at the first step and shares it with every later step', async () => {
+    const { db, outcomes } = fakeDb();
+    const seen: SqlExecutor[] = [];
+    await runInUnitOfWork(db, async () => {
+      const unit = joinUnitOfWork(db)!;
+      expect(unit.tx).toBeUndefined();
+      await unit.step(async (tx) => void seen.push(tx));
+      await unit.step(async (tx) => void seen.push(tx));
+    });
+    expect(seen[0]).toBe(seen[1]);
     expect(outcomes).toEqual(['commit']);
   });
 });

@@ -25,20 +25,24 @@ export interface TransactionRunner<Tx extends SqlExecutor> {
 export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
   /** The first failure of a step in this unit of work (see `failed`: a step may throw undefined). */
   failure?: unknown;
+  /** The shared transaction, once a step began it (messages that write nothing never do). */
+  tx?: Tx;
   private stepFailed = false;
-  private readonly flushes = new Map<object, () => Promise<void>>();
+  private readonly flushes = new Map<object, (tx: Tx) => Promise<void>>();
+  private transaction?: { tx: Promise<Tx>; end: (commit: boolean) => void; settled: Promise<void> };
 
   constructor(
-    /** The client code must use to join it (the one that opened it, unless told otherwise). */
+    /** The client code must use to join it (the one that runs it, unless told otherwise). */
     readonly db: object,
-    readonly tx: Tx,
+    private readonly runner: TransactionRunner<Tx> = db as TransactionRunner<Tx>,
+    private readonly options: TransactionOptions = {},
   ) {}
 
   /** Runs one use case's effects in the shared transaction (see the class comment on failures). */
   async step<R>(effects: (tx: Tx) => Promise<R>): Promise<R> {
     if (this.stepFailed) throw this.failure;
     try {
-      return await effects(this.tx);
+      return await effects(await this.begin());
     } catch (error) {
       if (!this.stepFailed) [this.stepFailed, this.failure] = [true, error];
       throw error;
@@ -51,13 +55,54 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
   }
 
   /** Registers (once per `owner`) work to run inside the transaction right before it commits. */
-  beforeCommit(owner: object, flush: () => Promise<void>): void {
+  beforeCommit(owner: object, flush: (tx: Tx) => Promise<void>): void {
     if (!this.flushes.has(owner)) this.flushes.set(owner, flush);
   }
 
-  /** @internal Runs the registered flushes, in registration order. */
-  async flush(): Promise<void> {
-    for (const flush of this.flushes.values()) await flush();
+  /** @internal Runs the flushes in the transaction and commits it (if one was begun). */
+  async commit(): Promise<void> {
+    if (!this.transaction) return;
+    this.transaction.end(true);
+    await this.transaction.settled;
+  }
+
+  /** @internal Rolls the transaction back (if one was begun). */
+  async rollback(): Promise<void> {
+    if (!this.transaction) return;
+    this.transaction.end(false);
+    await this.transaction.settled.catch(() => undefined);
+  }
+
+  /**
+   * Begins the transaction at the first step: Prisma's interactive transaction is a callback, so
+   * the callback stays open until commit() or rollback() ends it.
+   */
+  private begin(): Promise<Tx> {
+    if (!this.transaction) {
+      let opened!: (tx: Tx) => void;
+      let failedToOpen!: (error: unknown) => void;
+      const tx = new Promise<Tx>((resolve, reject) => ([opened, failedToOpen] = [resolve, reject]));
+      let end!: (commit: boolean) => void;
+      const ended = new Promise<void>((resolve, reject) => {
+        end = (commit) => (commit ? resolve() : reject(new RolledBack()));
+      });
+      const settled = this.runner.$transaction(async (open) => {
+        this.tx = open;
+        opened(open);
+        await ended;
+        for (const flush of this.flushes.values()) await flush(open);
+      }, this.options);
+      settled.catch(failedToOpen); // no effect once opened: a step sees a failure to begin
+      this.transaction = { tx, end, settled };
+    }
+    return this.transaction.tx;
+  }
+}
+
+/** Ends a unit of work's transaction callback so that Prisma rolls it back. */
+class RolledBack extends Error {
+  constructor() {
+    super('unit of work rolled back');
   }
 }
 
@@ -66,7 +111,7 @@ const current = new AsyncLocalStorage<UnitOfWork>();
 /** The unit of work in progress that `db` opened, if the caller runs inside one. */
 export function joinUnitOfWork<Tx extends SqlExecutor>(db: TransactionRunner<Tx>): UnitOfWork<Tx> | undefined {
   const unit = current.getStore();
-  return unit?.db === db ? (unit as UnitOfWork<Tx>) : undefined;
+  return unit?.db === db ? (unit as unknown as UnitOfWork<Tx>) : undefined;
 }
 
 /** The unit of work whose transaction `tx` is, if any. */
@@ -84,19 +129,27 @@ export interface UnitOfWorkOptions extends TransactionOptions {
 }
 
 /**
- * Runs `work` with one transaction of `db` shared by every inbox and outbox call inside it; rolls
- * back and rejects with the first failed step's error, even if `work` itself resolved.
+ * Runs `work` with one transaction of `db` shared by every inbox and outbox call inside it, begun
+ * by the first of them (work that writes nothing costs no transaction); rolls back and rejects
+ * with the first failed step's error, even if `work` itself resolved.
  */
-export function runInUnitOfWork<Tx extends SqlExecutor, R>(
+export async function runInUnitOfWork<Tx extends SqlExecutor, R>(
   db: TransactionRunner<Tx>,
   work: () => Promise<R>,
   { joinedAs = db, ...options }: UnitOfWorkOptions = {},
 ): Promise<R> {
-  return db.$transaction(async (tx) => {
-    const unit = new UnitOfWork<Tx>(joinedAs, tx);
-    const result = await current.run(unit as UnitOfWork, work);
-    if (unit.failed) throw unit.failure;
-    await unit.flush();
-    return result;
-  }, options);
+  const unit = new UnitOfWork<Tx>(joinedAs, db, options);
+  let result: R;
+  try {
+    result = await current.run(unit as unknown as UnitOfWork, work);
+  } catch (error) {
+    await unit.rollback();
+    throw error;
+  }
+  if (unit.failed) {
+    await unit.rollback();
+    throw unit.failure;
+  }
+  await unit.commit();
+  return result;
 }
