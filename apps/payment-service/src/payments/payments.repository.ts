@@ -37,9 +37,10 @@ export class PaymentsRepository {
    * payment already; otherwise the wallet is debited if it covers the amount and the payment is
    * recorded COMPLETED, or FAILED with why not. The debit is a conditional UPDATE: concurrent
    * charges queue on the wallet's row lock and each re-checks the balance it finds, so a wallet
-   * never goes below zero. Locks: the wallet's row, then the payment's order_id index entry. A
-   * concurrent charge of the same order, unseen by this statement's snapshot, makes the INSERT
-   * fail on the unique order_id (isDuplicatePayment): the transaction rolls back, debit included.
+   * never goes below zero. Locks: the wallet's row (when debited; the INSERT reads the debit's
+   * outcome, so it runs after it), then the new payment's order_id index entry. A concurrent charge
+   * of the same order, unseen by this statement's snapshot, makes the INSERT fail on the unique
+   * order_id (isDuplicatePayment): the transaction rolls back, debit included.
    */
   async charge(tx: Tx, { id, orderId, customerId, amountCents }: NewCharge): Promise<Payment | null> {
     const [payment] = await tx.$queryRaw<Payment[]>`
