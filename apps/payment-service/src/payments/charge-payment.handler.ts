@@ -3,7 +3,6 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentCompleted, PaymentFailed, type Envelope, type StockReserved } from '@passo/contracts';
 import { InboxService, OutboxService } from '@passo/outbox';
 import { PrismaClient, type PaymentStatus } from '@passo/prisma/payment';
-import { CustomersRepository } from '../customers/customers.repository';
 import { isDuplicatePayment, PaymentsRepository } from './payments.repository';
 
 /** What a charge needs; StockReserved carries it (and so will the orchestrator's command). */
@@ -27,7 +26,6 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePayment, Char
     private readonly inbox: InboxService,
     private readonly outbox: OutboxService,
     private readonly payments: PaymentsRepository,
-    private readonly customers: CustomersRepository,
   ) {}
 
   async execute({ message, subject }: ChargePayment): Promise<ChargeResult> {
@@ -36,10 +34,9 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePayment, Char
     try {
       const handled = await this.inbox.handle(this.db, 'payment-service', { id: message.id, subject }, async (tx) => {
         // The order's one payment row decides, not the message id: a re-sent StockReserved is a no-op.
-        if (await this.payments.existsForOrder(tx, orderId)) return null;
-        const debit = await this.customers.debit(tx, customerId, amountCents);
-        const reason = debit === 'DEBITED' ? null : debit;
-        const payment = await this.payments.create(tx, { id: randomUUID(), orderId, customerId, amountCents, reason });
+        const payment = await this.payments.charge(tx, { id: randomUUID(), orderId, customerId, amountCents });
+        if (!payment) return null;
+        const { reason } = payment;
         const event = { orderId, sagaMode, paymentId: payment.id, customerId, amountCents };
         if (reason) await this.outbox.add(tx, PaymentFailed, { ...event, reason }, meta);
         else await this.outbox.add(tx, PaymentCompleted, event, meta);

@@ -1,17 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import type { ListPaymentsQuery, PaymentView } from '@passo/contracts';
-import { Prisma, PrismaClient, type Payment, type PaymentFailureReason } from '@passo/prisma/payment';
+import { Prisma, PrismaClient, type Payment } from '@passo/prisma/payment';
 
-export interface NewPayment {
+type Tx = Prisma.TransactionClient;
+
+/** A charge attempt: the payment's id, its order, whose wallet and how much. */
+export interface NewCharge {
   id: string;
   orderId: string;
   customerId: string;
   amountCents: number;
-  /** null: the charge went through (COMPLETED); otherwise the attempt is recorded as FAILED. */
-  reason: PaymentFailureReason | null;
 }
 
-/** The only place that knows the payments table. */
+/** The payment row as Payment, selected by the raw statements below. */
+const PAYMENT = Prisma.sql`id::text, order_id::text AS "orderId", customer_id AS "customerId",
+  amount_cents AS "amountCents", status::text, reason::text, created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/**
+ * The only place that knows the payments table (and how a payment moves a wallet's money). The
+ * consumers' use cases are one raw statement each: no query compilation, one round trip.
+ */
 @Injectable()
 export class PaymentsRepository {
   constructor(private readonly db: PrismaClient) {}
@@ -24,32 +32,63 @@ export class PaymentsRepository {
     });
   }
 
-  async existsForOrder(tx: Prisma.TransactionClient, orderId: string): Promise<boolean> {
-    return (await tx.payment.count({ where: { orderId } })) > 0;
-  }
-
-  create(tx: Prisma.TransactionClient, { reason, ...payment }: NewPayment): Promise<Payment> {
-    return tx.payment.create({ data: { ...payment, status: reason ? 'FAILED' : 'COMPLETED', reason } });
+  /**
+   * The order's one charge attempt, in one statement: null (nothing written) when the order has a
+   * payment already; otherwise the wallet is debited if it covers the amount and the payment is
+   * recorded COMPLETED, or FAILED with why not. The debit is a conditional UPDATE: concurrent
+   * charges queue on the wallet's row lock and each re-checks the balance it finds, so a wallet
+   * never goes below zero. Locks: the wallet's row (when debited; the INSERT reads the debit's
+   * outcome, so it runs after it), then the new payment's order_id index entry. A concurrent charge
+   * of the same order, unseen by this statement's snapshot, makes the INSERT fail on the unique
+   * order_id (isDuplicatePayment): the transaction rolls back, debit included.
+   */
+  async charge(tx: Tx, { id, orderId, customerId, amountCents }: NewCharge): Promise<Payment | null> {
+    const [payment] = await tx.$queryRaw<Payment[]>`
+      WITH unpaid AS (SELECT NOT EXISTS (SELECT FROM payments WHERE order_id = ${orderId}::uuid) AS yes),
+      debited AS (
+        UPDATE customers SET balance_cents = balance_cents - ${amountCents}::int, updated_at = now()
+         WHERE id = ${customerId} AND balance_cents >= ${amountCents}::int AND (SELECT yes FROM unpaid)
+        RETURNING id),
+      outcome AS (
+        SELECT CASE WHEN EXISTS (SELECT FROM debited) THEN NULL
+                    WHEN EXISTS (SELECT FROM customers WHERE id = ${customerId}) THEN 'INSUFFICIENT_FUNDS'
+                    ELSE 'UNKNOWN_CUSTOMER' END::"PaymentFailureReason" AS reason)
+      INSERT INTO payments (id, order_id, customer_id, amount_cents, status, reason, updated_at)
+      SELECT ${id}::uuid, ${orderId}::uuid, ${customerId}, ${amountCents}::int,
+             CASE WHEN reason IS NULL THEN 'COMPLETED' ELSE 'FAILED' END::"PaymentStatus", reason, now()
+        FROM outcome WHERE (SELECT yes FROM unpaid)
+      RETURNING ${PAYMENT}`;
+    return payment ?? null;
   }
 
   /**
-   * COMPLETED → REFUNDED in one conditional UPDATE, returning the payment it moved: null when it is
-   * unknown, not this order's, FAILED or refunded already. Two concurrent refunds queue on the row
-   * lock and the second finds it REFUNDED, so money is never given back twice.
+   * COMPLETED → REFUNDED and the amount back to the wallet, in one statement, returning the payment
+   * it moved: null when it is unknown, not this order's, FAILED or refunded already. Two concurrent
+   * refunds queue on the payment's row lock and the second finds it REFUNDED, so money is never
+   * given back twice. Locks: the payment's row, then the wallet's (the credit joins on the refunded
+   * row, so it cannot lock the wallet first); the credit is an atomic increment, so concurrent
+   * charges and refunds never lose one.
    */
-  async refund(tx: Prisma.TransactionClient, id: string, orderId: string): Promise<Payment | null> {
-    const [refunded] = await tx.payment.updateManyAndReturn({
-      where: { id, orderId, status: 'COMPLETED' },
-      data: { status: 'REFUNDED' },
-    });
+  async refund(tx: Tx, id: string, orderId: string): Promise<Payment | null> {
+    const [refunded] = await tx.$queryRaw<Payment[]>`
+      WITH refunded AS (
+        UPDATE payments SET status = 'REFUNDED', updated_at = now()
+         WHERE id = ${id}::uuid AND order_id = ${orderId}::uuid AND status = 'COMPLETED'
+        RETURNING *),
+      credited AS (
+        UPDATE customers c SET balance_cents = c.balance_cents + r.amount_cents, updated_at = now()
+          FROM refunded r WHERE c.id = r.customer_id)
+      SELECT ${PAYMENT} FROM refunded`;
     return refunded ?? null;
   }
 }
 
-/** The unique order_id refused a second payment row for one order. */
+/** The unique order_id refused a second payment row for one order (P2002 from a model query, P2010 from raw). */
 export function isDuplicatePayment(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return false;
-  return /order_?id/i.test(JSON.stringify(error.meta ?? {}));
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const meta = JSON.stringify(error.meta ?? {});
+  const unique = error.code === 'P2002' || (error.code === 'P2010' && meta.includes('"UniqueConstraintViolation"'));
+  return unique && /order_?id/i.test(meta);
 }
 
 export function toPaymentView(payment: Payment): PaymentView {

@@ -2,7 +2,6 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentRefunded } from '@passo/contracts';
 import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
 import { PrismaClient } from '@passo/prisma/payment';
-import { CustomersRepository } from '../customers/customers.repository';
 import { PaymentsRepository } from './payments.repository';
 
 /** What a refund needs; the orchestrator's RefundPayment command carries it. */
@@ -16,7 +15,7 @@ export class RefundPayment {
   ) {}
 }
 
-/** Compensation of a charge: a COMPLETED payment's money goes back to the wallet, once. */
+/** Compensation of a charge: a COMPLETED payment's money goes back to the wallet, once (PaymentsRepository.refund). */
 @CommandHandler(RefundPayment)
 export class RefundPaymentHandler implements ICommandHandler<RefundPayment, void> {
   constructor(
@@ -24,7 +23,6 @@ export class RefundPaymentHandler implements ICommandHandler<RefundPayment, void
     private readonly inbox: InboxService,
     private readonly outbox: OutboxService,
     private readonly payments: PaymentsRepository,
-    private readonly customers: CustomersRepository,
   ) {}
 
   async execute({ request: { orderId, sagaMode, paymentId }, cause }: RefundPayment): Promise<void> {
@@ -34,7 +32,6 @@ export class RefundPaymentHandler implements ICommandHandler<RefundPayment, void
       const payment = await this.payments.refund(tx, paymentId, orderId);
       if (!payment) return;
       const { customerId, amountCents } = payment;
-      await this.customers.credit(tx, customerId, amountCents);
       const refunded = { orderId, sagaMode, paymentId, customerId, amountCents };
       await this.outbox.add(tx, PaymentRefunded, refunded, { correlationId: orderId, causationId: cause.id });
     });

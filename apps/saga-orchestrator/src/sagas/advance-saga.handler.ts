@@ -9,7 +9,7 @@ import { ACTIVE_STATUSES } from '../saga/order-saga.definition';
 import { emptySaga, transition, type SagaMessage, type SagaState } from '../saga/order-saga.transition';
 import { outgoing } from './saga-contracts';
 import { SagaMetrics } from './saga-metrics';
-import { SagasRepository, type SavedSaga, VersionConflict } from './sagas.repository';
+import { SagasRepository, type SavedSaga, type StepRecord, VersionConflict } from './sagas.repository';
 
 export const CONSUMER = 'saga-orchestrator';
 const MAX_ATTEMPTS = 8;
@@ -31,7 +31,7 @@ export class AdvanceSaga {
 const isActive = (state: SagaState) => (ACTIVE_STATUSES as readonly string[]).includes(state.status);
 
 /**
- * Load → transition → save (over the version read) → log → commands to the outbox, in one
+ * Load → transition → save (over the version read) with its log entry → commands to the outbox, in one
  * transaction with the inbox record. Concurrent replies for one saga conflict on the version; the
  * loser rolls back whole (inbox record included) and decides again on the fresh state.
  */
@@ -76,12 +76,14 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
     if (message.type === 'DeadlinePassed' && !(saved && isActive(saved.state) && saved.deadline <= new Date())) return;
     const before = saved?.state ?? emptySaga(orderId);
     const { state, commands, log } = transition(before, message);
-    if (state !== before || commands.length > 0) await this.save(tx, saved, state, message);
-    await this.sagas.appendStep(tx, orderId, {
+    const step = {
       name: message.type,
       status: state.status,
       detail: { transition: log, commands: commands.map((c) => c.type) },
-    });
+    };
+    // The saga's row and its log entry go in one statement; a step that changed nothing is only logged.
+    if (state !== before || commands.length > 0) await this.save(tx, saved, state, message, step);
+    else await this.sagas.appendStep(tx, orderId, step);
     const meta = { correlationId: orderId, causationId: cause?.id ?? null, traceparent: cause?.traceparent ?? null };
     for (const command of commands) {
       const { contract, payload } = outgoing(command);
@@ -91,11 +93,17 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
     this.logger.log(`order ${orderId}: ${log}`);
   }
 
-  private async save(tx: Prisma.TransactionClient, saved: SavedSaga | null, state: SagaState, message: SagaMessage) {
+  private async save(
+    tx: Prisma.TransactionClient,
+    saved: SavedSaga | null,
+    state: SagaState,
+    message: SagaMessage,
+    step: StepRecord,
+  ) {
     const fresh = new Date(Date.now() + this.deadlineMs);
-    if (!saved) return this.sagas.create(tx, state, fresh);
+    if (!saved) return this.sagas.create(tx, state, fresh, step);
     // A retried pivot step gets a new deadline; otherwise the saga keeps the one it started with.
     const deadline = message.type === 'DeadlinePassed' && isActive(state) ? fresh : saved.deadline;
-    return this.sagas.update(tx, saved.version, state, deadline);
+    return this.sagas.update(tx, saved.version, state, deadline, step);
   }
 }

@@ -37,32 +37,51 @@ export class SagasRepository {
   }
 
   async load(tx: Tx, orderId: string): Promise<SavedSaga | null> {
-    const row = await tx.sagaInstance.findUnique({ where: { orderId } });
+    const [row] = await tx.$queryRaw<{ state: string; data: object; version: number; deadline: Date }[]>`
+      SELECT state, data, version, deadline FROM saga_instances WHERE order_id = ${orderId}::uuid`;
     if (!row) return null;
-    const state = { ...(row.data as object), status: row.state } as SagaState;
+    const state = { ...row.data, status: row.state } as SagaState;
     return { state, version: row.version, deadline: row.deadline };
   }
 
-  /** Inserts version 0; a concurrent insert for the same order wins and this one is a conflict. */
-  async create(tx: Tx, state: SagaState, deadline: Date): Promise<void> {
-    const { count } = await tx.sagaInstance.createMany({
-      data: [{ orderId: state.orderId, ...columns(state), deadline }],
-      skipDuplicates: true,
-    });
-    if (count === 0) throw new VersionConflict(state.orderId);
+  /**
+   * Inserts version 0 and logs its first step, in one statement; a concurrent insert for the same
+   * order wins and this one is a conflict (nothing written).
+   */
+  async create(tx: Tx, state: SagaState, deadline: Date, step: StepRecord): Promise<void> {
+    const { status, data } = columns(state);
+    const logged = await tx.$executeRaw`
+      WITH created AS (
+        INSERT INTO saga_instances (order_id, state, data, deadline, updated_at)
+        VALUES (${state.orderId}::uuid, ${status}, ${data}::jsonb, ${deadline.toISOString()}::timestamptz, now())
+        ON CONFLICT (order_id) DO NOTHING
+        RETURNING order_id)
+      ${insertStep('created', step)}`;
+    if (logged === 0) throw new VersionConflict(state.orderId);
   }
 
-  /** Optimistic concurrency: writes only over the version that was read, and bumps it. */
-  async update(tx: Tx, version: number, state: SagaState, deadline: Date): Promise<void> {
-    const { count } = await tx.sagaInstance.updateMany({
-      where: { orderId: state.orderId, version },
-      data: { ...columns(state), deadline, version: { increment: 1 } },
-    });
-    if (count === 0) throw new VersionConflict(state.orderId);
+  /**
+   * Optimistic concurrency: writes only over the version that was read, bumps it and logs the
+   * step, in one statement; nothing is written on a conflict.
+   */
+  async update(tx: Tx, version: number, state: SagaState, deadline: Date, step: StepRecord): Promise<void> {
+    const { status, data } = columns(state);
+    const logged = await tx.$executeRaw`
+      WITH updated AS (
+        UPDATE saga_instances
+           SET state = ${status}, data = ${data}::jsonb, deadline = ${deadline.toISOString()}::timestamptz,
+               version = version + 1, updated_at = now()
+         WHERE order_id = ${state.orderId}::uuid AND version = ${version}::int
+        RETURNING order_id)
+      ${insertStep('updated', step)}`;
+    if (logged === 0) throw new VersionConflict(state.orderId);
   }
 
-  async appendStep(tx: Tx, orderId: string, step: StepRecord): Promise<void> {
-    await tx.sagaStep.create({ data: { orderId, ...step }, select: { id: true } });
+  /** Logs a step that changed nothing (an ignored or duplicate reply). */
+  async appendStep(tx: Tx, orderId: string, { name, status, detail }: StepRecord): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO saga_steps (order_id, name, status, detail)
+      VALUES (${orderId}::uuid, ${name}, ${status}, ${JSON.stringify(detail)}::jsonb)`;
   }
 
   /** Active sagas whose deadline has passed, oldest deadline first. */
@@ -77,8 +96,15 @@ export class SagasRepository {
   }
 }
 
+/** The saga's row: `state` is the status, `data` (jsonb text) the rest. */
 function columns({ status, ...data }: SagaState) {
-  return { state: status, data: data as unknown as Prisma.InputJsonValue };
+  return { status, data: JSON.stringify(data) };
+}
+
+/** The step's row, inserted for the saga row the CTE `saga` wrote (none when it wrote none). */
+function insertStep(saga: 'created' | 'updated', { name, status, detail }: StepRecord): Prisma.Sql {
+  return Prisma.sql`INSERT INTO saga_steps (order_id, name, status, detail)
+    SELECT order_id, ${name}, ${status}, ${JSON.stringify(detail)}::jsonb FROM ${Prisma.raw(saga)}`;
 }
 
 export function toSagaView(saga: SagaWithSteps): SagaView {
