@@ -97,4 +97,20 @@ describe('UnitOfWork', () => {
     expect(seen[0]).toBe(seen[1]);
     expect(outcomes).toEqual(['commit']);
   });
+
+  it('fails the step and the unit, and leaves no unobserved rejection, when the transaction cannot open', async () => {
+    const down = new Error('connect ECONNREFUSED');
+    const db: TransactionRunner<SqlExecutor> = { $transaction: () => Promise.reject(down) };
+    const unobserved: unknown[] = [];
+    const record = (reason: unknown) => unobserved.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const run = runInUnitOfWork(db, () => joinUnitOfWork(db)!.step(async () => 'never'));
+      await expect(run).rejects.toBe(down);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unobserved).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
 });

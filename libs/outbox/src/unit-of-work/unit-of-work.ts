@@ -86,6 +86,9 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
       const ended = new Promise<void>((resolve, reject) => {
         end = (commit) => (commit ? resolve() : reject(new RolledBack()));
       });
+      // Observed here too: when the transaction failed to open, no callback awaits it, and an
+      // unobserved rejection would end the process.
+      ended.catch(() => undefined);
       const settled = this.runner.$transaction(async (open) => {
         this.tx = open;
         opened(open);
