@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { OrderPlaced, type Envelope } from '@passo/contracts';
 import { ensureStreams, listDeadLetters, Topology } from '@passo/outbox';
 import { Client } from 'pg';
-import { ROOT } from '../../scripts/lib/paths';
 import { batchFixture, holdQueue, type BatchFixture } from './fixtures/batch-fixture';
 import { COMMIT_GATE, COMMIT_GATE_DDL, HOLD_KEY, WAITERS_SQL } from './fixtures/batch-effects';
 import type { ChildConfig } from './fixtures/batch-consumer-child';
 import { testNatsAdmin, testNatsUrl } from '../support/databases';
+import { spawnFixture } from '../support/fixture-child';
 import { publishAs } from '../support/nats';
 import { boot, jsm, orderPlaced, until } from '../support/transport-harness';
 
@@ -44,20 +43,12 @@ const applied = async () => countBy((await f.effects()).map((e) => e.messageId))
 const once = (sent: Envelope[]) => Object.fromEntries(sent.map((e) => [e.id, 1]));
 
 function runChild(config: ChildConfig) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'batch-consumer-child.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PASSO_BATCH_CHILD: JSON.stringify(config) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, exited, output } = spawnFixture(join(__dirname, 'fixtures', 'batch-consumer-child.ts'), {
+    PASSO_BATCH_CHILD: JSON.stringify(config),
   });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<NodeJS.Signals | number | null>((done) =>
-    child.once('exit', (code, signal) => done(signal ?? code)),
-  );
   /** Transaction ids of the `handled` lines so far, by message id. */
-  const handled = () => new Map([...output.matchAll(/^handled (\S+) (\d+)$/gm)].map((m) => [m[1], m[2]]));
-  return { child, exited, output: () => output, handled };
+  const handled = () => new Map([...output().matchAll(/^handled (\S+) (\d+)$/gm)].map((m) => [m[1], m[2]]));
+  return { child, exited, output, handled };
 }
 
 describe('a batch killed mid-commit', () => {

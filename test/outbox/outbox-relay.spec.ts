@@ -146,6 +146,23 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
     );
   });
 
+  it('cleans up inbox records past the retention, oldest first, keeping recent ones', async () => {
+    await f.db.query(
+      `INSERT INTO inbox_messages (consumer, message_id, subject, processed_at)
+       SELECT 'c', gen_random_uuid(), 's', now() - (n * interval '1 day') FROM generate_series(0, 4) AS n`,
+    );
+    const relay = f.relay({ relay: { cleanupIntervalMs: 0, cleanupBatchSize: 2, retentionMs: 36 * 3600_000 } });
+    relay.start();
+    // Kept: today's and yesterday's (within 36 h); the three older ones go, two per statement.
+    await eventually(
+      async () => (await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM inbox_messages'))[0].n === 2,
+    );
+    const [{ oldest }] = await f.db.query<{ oldest: boolean }>(
+      `SELECT min(processed_at) > now() - interval '36 hours' AS oldest FROM inbox_messages`,
+    );
+    expect(oldest).toBe(true);
+  });
+
   it('exposes backlog, lag and outcome metrics', async () => {
     const registry = new Registry();
     await f.commit(3);

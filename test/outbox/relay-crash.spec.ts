@@ -1,28 +1,15 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/lib/paths';
 import { eventually } from '../support/eventually';
+import { spawnFixture } from '../support/fixture-child';
 import { outboxFixture, type OutboxFixture } from './fixtures/outbox-fixture';
 
 /** Runs the relay fixture in a child process and resolves with how it ended. */
 function runRelayChild(f: OutboxFixture, killBeforeMark: boolean) {
   const { contracts: _contracts, ...options } = f.options;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'relay-child.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PASSO_RELAY_OPTIONS: JSON.stringify(options),
-      PASSO_KILL_BEFORE_MARK: killBeforeMark ? '1' : '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnFixture(join(__dirname, 'fixtures', 'relay-child.ts'), {
+    PASSO_RELAY_OPTIONS: JSON.stringify(options),
+    PASSO_KILL_BEFORE_MARK: killBeforeMark ? '1' : '0',
   });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<NodeJS.Signals | number | null>((done) =>
-    child.once('exit', (code, signal) => done(signal ?? code)),
-  );
-  return { child, exited, output: () => output };
 }
 
 /**

@@ -246,7 +246,8 @@ export class OutboxRelay {
   private async cleanup(session: PoolClient): Promise<void> {
     this.lastCleanup = Date.now();
     const deleted = await deleteExpired(session, this.options, () => this.running);
-    if (deleted > 0) this.logger.log(`${this.options.name}: cleaned up ${deleted} published rows`);
+    if (deleted > 0)
+      this.logger.log(`${this.options.name}: cleaned up ${deleted} published outbox rows and inbox records`);
   }
 
   private release(): void {
