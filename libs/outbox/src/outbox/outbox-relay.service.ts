@@ -1,14 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { OUTBOX_OPTIONS, type OutboxOptions } from './outbox.options';
 import { OutboxRelay } from './outbox-relay';
+import { OutboxService } from './outbox.service';
 
 /** Runs the relay for the app's lifetime (unless `relay.enabled` is false, e.g. a write-only replica). */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly relay?: OutboxRelay;
 
-  constructor(@Inject(OUTBOX_OPTIONS) options: OutboxOptions) {
-    if (options.relay?.enabled !== false) this.relay = new OutboxRelay(options, new Logger(OutboxRelay.name));
+  constructor(@Inject(OUTBOX_OPTIONS) options: OutboxOptions, outbox: OutboxService) {
+    if (options.relay?.enabled === false) return;
+    const relay = (this.relay = new OutboxRelay(options, new Logger(OutboxRelay.name)));
+    // Rows committed in this process are published at once, not after the NOTIFY's round trip.
+    outbox.onCommitted(() => relay.wake());
   }
 
   onApplicationBootstrap(): void {

@@ -35,9 +35,6 @@ function placeholders(first: number): string {
   return `(${CASTS.map((cast, i) => `$${first + i}${cast}`).join(', ')})`;
 }
 
-/** Rows added in a unit of work, waiting for its one INSERT just before the commit. */
-const pending = new WeakMap<UnitOfWork, unknown[][]>();
-
 /**
  * Writes messages in the caller's transaction, so the state change and the message commit or
  * roll back together: the dual write becomes one local write.
@@ -46,6 +43,9 @@ const pending = new WeakMap<UnitOfWork, unknown[][]>();
 export class OutboxService {
   private readonly topology: Topology;
   private readonly channel: string;
+  /** Rows added in a unit of work, waiting for its one INSERT (on this outbox's channel) before the commit. */
+  private readonly pending = new WeakMap<UnitOfWork, unknown[][]>();
+  private readonly committedListeners = new Set<() => void>();
   private readonly maxPayloadBytes: number;
 
   constructor(@Inject(OUTBOX_OPTIONS) private readonly options: OutboxOptions) {
@@ -86,7 +86,23 @@ export class OutboxService {
     const { ctes, returning } = statement;
     const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${notify}`;
     const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...values);
+    this.committed();
     return { envelope, rows };
+  }
+
+  /**
+   * Calls `listener` whenever this outbox knows rows of its just committed: after addAlong, and
+   * after a unit of work's commit. The relay in the same process is woken so, without waiting for
+   * the NOTIFY (which still wakes relays of other processes, and covers outbox.add in a caller's
+   * own transaction).
+   */
+  onCommitted(listener: () => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  private committed(): void {
+    for (const listener of this.committedListeners) listener();
   }
 
   /** Checks the payload and builds the envelope and the row's values (in COLUMNS order). */
@@ -119,12 +135,13 @@ export class OutboxService {
 
   /** In a consumed batch's unit of work every row goes in with one INSERT (and one NOTIFY), in add order. */
   private defer(unit: UnitOfWork, values: unknown[]): void {
-    let rows = pending.get(unit);
-    if (!rows) pending.set(unit, (rows = []));
+    let rows = this.pending.get(unit);
+    if (!rows) this.pending.set(unit, (rows = []));
     rows.push(values);
+    unit.afterCommit(this, () => this.committed());
     unit.beforeCommit(this, async (tx) => {
-      const all = pending.get(unit) ?? [];
-      pending.delete(unit);
+      const all = this.pending.get(unit) ?? [];
+      this.pending.delete(unit);
       if (all.length === 0) return;
       const tuples = all.map((_row, n) => placeholders(n * CASTS.length + 1)).join(', ');
       await tx.$executeRawUnsafe(

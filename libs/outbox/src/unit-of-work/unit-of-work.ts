@@ -29,6 +29,7 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
   tx?: Tx;
   private stepFailed = false;
   private readonly flushes = new Map<object, (tx: Tx) => Promise<void>>();
+  private readonly committed = new Map<object, () => void>();
   private transaction?: { tx: Promise<Tx>; end: (commit: boolean) => void; settled: Promise<void> };
 
   constructor(
@@ -59,11 +60,17 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
     if (!this.flushes.has(owner)) this.flushes.set(owner, flush);
   }
 
+  /** Registers (once per `owner`) what to do once the transaction has committed. */
+  afterCommit(owner: object, done: () => void): void {
+    if (!this.committed.has(owner)) this.committed.set(owner, done);
+  }
+
   /** @internal Runs the flushes in the transaction and commits it (if one was begun). */
   async commit(): Promise<void> {
     if (!this.transaction) return;
     this.transaction.end(true);
     await this.transaction.settled;
+    for (const done of this.committed.values()) done();
   }
 
   /** @internal Rolls the transaction back (if one was begun). */
