@@ -42,8 +42,8 @@ export interface ProcessorDeps {
 }
 
 /**
- * Settles one delivered message (docs/ARCHITECTURE.md, "Messaging"): oversize or invalid → dead letter at
- * once; handler resolved → ack; handler failed → by the failure's class (errors/classify.ts):
+ * Settles one delivered message (docs/ARCHITECTURE.md, "Messaging"): oversize or invalid → dead
+ * letter at once; handler resolved → ack; handler failed → by the failure's class (errors/classify.ts):
  * transient → nak with the transient backoff, uncounted; rejected → dead letter at once;
  * unknown → nak with backoff, dead letter at the maxDeliver-th counted failure.
  */
@@ -56,8 +56,8 @@ export class MessageProcessor {
   }
 
   /**
-   * Settles a batch (docs/ARCHITECTURE.md, "Messaging"): each message is screened as in process(), then all
-   * run in one unit of work, in delivery order except that messages of different orders may be
+   * Settles a batch (docs/ARCHITECTURE.md, "Messaging"): each message is screened as in
+   * process(), then all run in one unit of work, in delivery order except that messages of different orders may be
    * taken apart (grouped by correlation id, so locks are taken in one order); committed → all
    * acked together. A transient failure naks them all; any other runs them one by one, each in
    * its own transaction, so one poison message holds back nothing and none is lost.
@@ -128,7 +128,8 @@ export class MessageProcessor {
   private async runOne({ contract, msg, invoke, envelope }: Ready): Promise<void> {
     const { options } = this.deps;
     // Without it a handler slower than ackWait would be redelivered, and run twice at once.
-    const heartbeat = setInterval(() => msg.working(), options.ackWaitMs / 3);
+    const alive = new Heartbeat(options.ackWaitMs / 3);
+    alive.add(msg);
     try {
       await invoke(envelope, new JetStreamContext(msg, options.consumer));
       msg.ack();
@@ -137,7 +138,7 @@ export class MessageProcessor {
     } catch (error) {
       await this.failed(contract, msg, error);
     } finally {
-      clearInterval(heartbeat);
+      alive.stop();
     }
   }
 
