@@ -84,11 +84,16 @@ async function killAndWait(pid: number, port: number): Promise<void> {
   } catch {
     return;
   }
+  // Until the process is gone, not only its port: it closes the port first and then flushes
+  // JetStream, and a start meanwhile would find its pid alive and its port silent.
+  const gone = async () => !isNatsProcess(pid) && !(await isPortOpen(port, '127.0.0.1', 300));
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (await isPortOpen(port, '127.0.0.1', 300))) {
-    await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && !(await gone())) await new Promise((r) => setTimeout(r, 100));
+  if (!isNatsProcess(pid)) return;
+  process.kill(pid, 'SIGKILL');
+  for (const until = Date.now() + 5_000; Date.now() < until && isNatsProcess(pid);) {
+    await new Promise((r) => setTimeout(r, 50));
   }
-  if (isNatsProcess(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export interface EmbeddedNats extends RunningServer {
