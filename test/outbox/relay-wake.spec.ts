@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { joinUnitOfWork, OutboxRelayService, OutboxService, runInUnitOfWork } from '@passo/outbox';
+import { joinUnitOfWork, OutboxRelay, OutboxRelayService, OutboxService, runInUnitOfWork } from '@passo/outbox';
 import { eventually } from '../support/eventually';
-import { outboxFixture, type OutboxFixture, ThingHappened } from './fixtures/outbox-fixture';
+import { outboxFixture, type OutboxFixture, quietLogger, ThingHappened } from './fixtures/outbox-fixture';
 
 /**
  * Rows committed in the relay's own process are published at once: no NOTIFY here, and a poll
@@ -43,5 +43,56 @@ describe('relay woken in-process', () => {
       joinUnitOfWork(f.prisma)!.step((tx) => outbox.add(tx, ThingHappened, { n: 2 }, { correlationId: 'c2' })),
     );
     await eventually(async () => (await publishedIds()).includes(envelope.id), 10_000);
+  });
+});
+
+/**
+ * A wake-up that comes while the relay is publishing (not sleeping) must still count: the next
+ * sleep returns at once. Seen broken: a spent sleep's resolver, called by wake(), cleared the flag,
+ * so the relay slept a whole poll interval (here a minute) and stop() waited as long.
+ */
+describe('relay woken while it publishes', () => {
+  let f: OutboxFixture;
+  beforeAll(async () => {
+    f = await outboxFixture();
+  });
+  afterAll(() => f?.close());
+
+  const commit = (n: number) =>
+    f.prisma.$transaction((tx) => f.outbox.add(tx, ThingHappened, { n }, { correlationId: `w${n}` }));
+  const published = async (id: string) => (await f.published()).some((m) => m.id === id);
+
+  it('publishes a row committed during a batch, and stops during a batch, without waiting for a poll', async () => {
+    const during: Record<string, () => Promise<void>> = {};
+    let stopping: Promise<void> | undefined;
+    const options = { ...f.options, notify: false, relay: { ...f.options.relay, pollIntervalMs: 60_000 } };
+    const relay: OutboxRelay = new OutboxRelay(options, quietLogger, async (ids) => {
+      for (const id of ids) await during[id]?.();
+    });
+    relay.start();
+    try {
+      await eventually(() => relay.active);
+      const first = await commit(1);
+      relay.wake();
+      await eventually(() => published(first.id), 10_000); // the relay then sleeps, woken by the next
+      const second = await commit(2);
+      let third: { id: string } | undefined;
+      during[second.id] = async () => {
+        third = await commit(3);
+        relay.wake();
+      };
+      relay.wake();
+      await eventually(async () => third !== undefined && (await published(third.id)), 10_000);
+      const fourth = await commit(4);
+      during[fourth.id] = async () => {
+        stopping = relay.stop();
+      };
+      relay.wake();
+      await eventually(() => stopping !== undefined, 10_000);
+      const hung = new Promise<string>((resolve) => setTimeout(() => resolve('still running after 10 s'), 10_000));
+      expect(await Promise.race([stopping!.then(() => 'stopped'), hung])).toBe('stopped');
+    } finally {
+      await (stopping ?? relay.stop());
+    }
   });
 });

@@ -268,6 +268,9 @@ export class OutboxRelay {
     return new Promise((done) => {
       const finish = () => {
         clearTimeout(timer);
+        // Forgotten once this sleep is over: a later wake() must only set the flag, which the next
+        // sleep reads; calling a spent finish would clear it, and the relay would sleep through it.
+        if (this.wakeUp === finish) this.wakeUp = undefined;
         this.woken = false;
         done();
       };
