@@ -3,6 +3,7 @@ export * from './http/orders';
 export * from './http/inventory';
 export * from './http/payments';
 export * from './http/sagas';
+export * from './http/lab';
 export * from './messaging/contract';
 export * from './messaging/envelope';
 export * from './messaging/orders';

@@ -27,3 +27,4 @@ export * from './transport/jetstream-transport.options';
 export * from './transport/on-message.decorator';
 export * from './nats/nats-connect';
 export * from './unit-of-work/unit-of-work';
+export * from './lab/lab';

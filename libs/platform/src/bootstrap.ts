@@ -7,8 +7,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { z } from 'zod';
 import type { MessageContract } from '@passo/contracts';
-import { JetStreamTransport, runInUnitOfWork } from '@passo/outbox';
+import { JetStreamTransport, type Lab, runInUnitOfWork } from '@passo/outbox';
 import { InvalidConfigError, parseEnv } from './config/env';
+import { LAB } from './lab/lab.store';
 import { MetricsRegistry } from './metrics/metrics';
 import { pingDatabase } from './prisma/database-ping';
 import { CONSUMER_PRISMA_CLIENT, PRISMA_CLIENT, type PrismaClientLike } from './prisma/prisma.module';
@@ -61,6 +62,7 @@ function connectMessaging(
     batchSize: config.getOrThrow<number>('MESSAGING_BATCH_SIZE'),
     registry: app.get(MetricsRegistry),
     logger: app.get(Logger),
+    lab: app.get<Lab | null>(LAB) ?? undefined,
   });
   app.connectMicroservice({ strategy }, { inheritAppConfig: true });
 }

@@ -10,3 +10,5 @@ export * from './prisma/prisma.module';
 export * from './http/database-unavailable.filter';
 export * from './outbox/app-outbox';
 export * from './prisma/database-ping';
+export * from './lab/lab.store';
+export * from './lab/lab.providers';

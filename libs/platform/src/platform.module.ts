@@ -6,6 +6,8 @@ import { LoggerModule } from 'nestjs-pino';
 import type { z } from 'zod';
 import { parseEnv, resolveNatsCredentials } from './config/env';
 import { HealthController } from './health/health.controller';
+import { LAB } from './lab/lab.store';
+import { labEnabled, labParts } from './lab/lab.providers';
 import { ShutdownLogService } from './lifecycle/shutdown-log.service';
 import { DatabaseUnavailableFilter } from './http/database-unavailable.filter';
 import { loggerOptions } from './logging/logger.options';
@@ -25,6 +27,8 @@ export interface PlatformOptions<T extends PrismaClientLike> {
 @Module({})
 export class PlatformModule implements NestModule {
   static forRoot<T extends PrismaClientLike>(options: PlatformOptions<T>): DynamicModule {
+    // Read at import time, after bootstrap validated the environment (PASSO_LAB is `on` or `off`).
+    const lab = labParts(labEnabled());
     return {
       module: PlatformModule,
       global: true,
@@ -46,15 +50,16 @@ export class PlatformModule implements NestModule {
         TerminusModule.forRoot({ logger: false }),
         PrismaModule.forRoot(options.prisma),
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController, MetricsController, ...lab.controllers],
       providers: [
+        ...lab.providers,
         MetricsRegistry,
         NatsConnectionService,
         HttpMetricsMiddleware,
         ShutdownLogService,
         { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
       ],
-      exports: [MetricsRegistry, NatsConnectionService],
+      exports: [MetricsRegistry, NatsConnectionService, LAB],
     };
   }
 

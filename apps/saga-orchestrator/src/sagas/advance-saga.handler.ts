@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
+import { InboxService, inUnitOfWork, type MessageCause, OutboxService } from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../saga/order-saga.definition';
 import { emptySaga, transition, type SagaMessage, type SagaState } from '../saga/order-saga.transition';
@@ -56,7 +56,7 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
       try {
         const { cause } = command;
         const apply = (tx: Prisma.TransactionClient) => this.apply(tx, command);
-        await (cause ? this.inbox.handle(this.db, CONSUMER, cause, apply) : this.db.$transaction(apply));
+        await (cause ? this.inbox.handle(this.db, CONSUMER, cause, apply) : inUnitOfWork(this.db, apply));
         return;
       } catch (error) {
         if (!(error instanceof VersionConflict) || attempt === MAX_ATTEMPTS) throw error;

@@ -11,7 +11,7 @@ export type FailureClass = 'transient' | 'rejected' | 'unknown';
 
 /** Why a transient failure happened, as a short, bounded label (logs, metric labels). */
 export type TransientReason =
-  'database-unreachable' | 'database-busy' | 'write-conflict' | 'broker-unavailable' | 'network';
+  'database-unreachable' | 'database-busy' | 'write-conflict' | 'broker-unavailable' | 'network' | 'lab-fault';
 
 export interface FailureVerdict {
   class: FailureClass;
@@ -100,6 +100,7 @@ function str(value: unknown): string | undefined {
 function judge(node: Node): TransientReason | 'rejected' | undefined {
   if (isMessageRejected(node)) return 'rejected';
   const name = str(own(node, 'name'));
+  if (name === 'LabFaultError') return 'lab-fault'; // a fault the dual-write lab injected
   const code = str(own(node, 'code'));
   const message = str(own(node, 'message')) ?? '';
   if (name === 'PrismaClientInitializationError') return 'database-unreachable';
@@ -160,5 +161,5 @@ export function isTransientFailure(error: unknown): boolean {
  * it is back. A write conflict is not an outage: the next attempt usually succeeds.
  */
 export function pausesConsumers(reason: TransientReason): boolean {
-  return reason !== 'write-conflict';
+  return reason !== 'write-conflict' && reason !== 'lab-fault';
 }

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Envelope } from '@passo/contracts';
+import type { Lab } from '../lab/lab';
+import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox/outbox.options';
 import type { SqlExecutor } from '../sql';
-import { joinUnitOfWork, type TransactionRunner } from '../unit-of-work/unit-of-work';
+import { inUnitOfWork, type TransactionRunner } from '../unit-of-work/unit-of-work';
 
 export type { TransactionRunner } from '../unit-of-work/unit-of-work';
 
@@ -22,6 +24,12 @@ export type HandleResult<R> = { duplicate: true } | { duplicate: false; result: 
  */
 @Injectable()
 export class InboxService {
+  private readonly lab?: Lab;
+
+  constructor(@Optional() @Inject(OUTBOX_OPTIONS) options?: OutboxOptions) {
+    this.lab = options?.lab;
+  }
+
   /**
    * Records the message for this consumer inside `tx`; false when it was already processed.
    * A concurrent duplicate blocks on the primary key until the first commits, then sees it.
@@ -31,6 +39,8 @@ export class InboxService {
     consumer: string,
     message: Pick<Envelope, 'id'> & { subject?: string },
   ): Promise<boolean> {
+    // The lab's `inbox: off`: effects applied with no dedup record, so a redelivery applies them again.
+    if (this.lab && !this.lab.inboxOn) return true;
     const inserted = await tx.$executeRawUnsafe(
       `INSERT INTO inbox_messages (consumer, message_id, subject) VALUES ($1, $2::uuid, $3)
        ON CONFLICT (consumer, message_id) DO NOTHING`,
@@ -55,7 +65,6 @@ export class InboxService {
       if (!(await this.once(tx, consumer, message))) return { duplicate: true } as const;
       return { duplicate: false, result: await effects(tx) } as const;
     };
-    const unit = joinUnitOfWork(db);
-    return unit ? unit.step(once) : db.$transaction(once);
+    return inUnitOfWork(db, once);
   }
 }

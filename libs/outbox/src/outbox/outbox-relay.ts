@@ -9,6 +9,7 @@ import {
   type PubAck,
 } from 'nats';
 import { ensureStreams } from '../jetstream/streams';
+import { LabFaultError } from '../lab/lab';
 import { printable } from '../printable';
 import { Topology } from '../jetstream/topology';
 import { natsConnectOptions } from '../nats/nats-connect';
@@ -174,7 +175,14 @@ export class OutboxRelay {
     if (rows.length === 0) return 0;
     const js = this.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
-    const acks = await Promise.allSettled(rows.map((row) => publish(js, row)));
+    const lab = this.outbox.lab;
+    const acks = await Promise.allSettled(
+      rows.map((row) =>
+        lab?.fires('publishFails')
+          ? Promise.reject(new LabFaultError('publishFails', `relaying ${row.type}`)) // as if NATS were unreachable
+          : publish(js, row),
+      ),
+    );
     const { failure, parked } = await this.sortFailures(rows, acks);
     const done = rows.filter((_row, i) => (failure < 0 || i < failure) && acks[i].status === 'fulfilled');
     const now = Date.now();

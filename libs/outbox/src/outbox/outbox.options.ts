@@ -1,6 +1,7 @@
 import type { MessageContract } from '@passo/contracts';
 import type { Registry } from 'prom-client';
 import type { TopologyOptions } from '../jetstream/topology';
+import type { Lab } from '../lab/lab';
 import type { NatsCredentials } from '../nats/nats-connect';
 
 export interface RelayOptions {
@@ -44,6 +45,8 @@ export interface OutboxOptions {
   maxPayloadBytes?: number;
   /** Where the outbox's metrics are registered (prom-client). */
   registry?: Registry;
+  /** The dual-write lab (PASSO_LAB=on only): its delivery, inbox switch and faults. */
+  lab?: Lab;
 }
 
 export const DEFAULT_RELAY_OPTIONS: RelayOptions = {

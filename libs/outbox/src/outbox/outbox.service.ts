@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Envelope, MessageContract } from '@passo/contracts';
 import { Topology } from '../jetstream/topology';
+import { DirectPublisher } from '../lab/direct-publisher';
+import { NaiveDelivery } from '../lab/naive-delivery';
 import type { RawQueryExecutor, SqlExecutor } from '../sql';
 import { type UnitOfWork, unitOfWorkOf } from '../unit-of-work/unit-of-work';
 import { DEFAULT_RELAY_OPTIONS, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.options';
@@ -40,26 +42,40 @@ function placeholders(first: number): string {
  * roll back together: the dual write becomes one local write.
  */
 @Injectable()
-export class OutboxService {
+export class OutboxService implements OnApplicationShutdown {
   private readonly topology: Topology;
   private readonly channel: string;
   /** Rows added in a unit of work, waiting for its one INSERT (on this outbox's channel) before the commit. */
   private readonly pending = new WeakMap<UnitOfWork, unknown[][]>();
   private readonly committedListeners = new Set<() => void>();
   private readonly maxPayloadBytes: number;
+  /** The lab's dual writes (PASSO_LAB=on only): when it chooses one, messages skip the table. */
+  private readonly naive?: NaiveDelivery;
+  private readonly publisher?: DirectPublisher;
 
   constructor(@Inject(OUTBOX_OPTIONS) private readonly options: OutboxOptions) {
     this.topology = new Topology(options.topology);
+    if (options.lab) {
+      const name = `${options.relay?.name ?? DEFAULT_RELAY_OPTIONS.name}-lab`;
+      this.publisher = new DirectPublisher(options, options.lab, name);
+      this.naive = new NaiveDelivery(options.lab, this.publisher);
+    }
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.channel = options.relay?.channel ?? DEFAULT_RELAY_OPTIONS.channel;
   }
 
   async add<P>(tx: SqlExecutor, contract: MessageContract<P>, payload: P, meta: MessageMeta): Promise<Envelope<P>> {
     const { envelope, values } = this.prepare(contract, payload, meta);
+    if (this.naive?.active) {
+      await this.naive.add(tx, this.topology.subject(contract), envelope);
+      return envelope;
+    }
     const unit = unitOfWorkOf(tx);
     if (unit) this.defer(unit, values);
     // executeRaw, not queryRaw: pg_notify returns void, which Prisma cannot deserialize.
     else await tx.$executeRawUnsafe(this.insertSql(INSERT), ...values);
+    // The lab's fault: the transaction fails once the row is in it, so the row goes with it.
+    this.options.lab?.rollbackAfterPublish(`after adding ${envelope.type} to the outbox`);
     return envelope;
   }
 
@@ -77,6 +93,13 @@ export class OutboxService {
     meta: MessageMeta,
   ): Promise<{ envelope: Envelope<P>; rows: R[] }> {
     const { envelope, values } = this.prepare(contract, payload, meta);
+    if (this.naive?.active) {
+      const alone = `WITH ${statement.ctes} SELECT ${statement.returning}.* FROM ${statement.returning}`;
+      const write = () => db.$queryRawUnsafe<R[]>(alone, ...statement.values);
+      return { envelope, rows: await this.naive.addAlong(write, this.topology.subject(contract), envelope) };
+    }
+    // One statement: a failure "after the row went in" is no statement at all.
+    this.options.lab?.rollbackAfterPublish(`before writing ${envelope.type} with its outbox row`);
     const message = `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${placeholders(statement.values.length + 1)} RETURNING 1`;
     const notify =
       this.options.notify === false
@@ -86,6 +109,7 @@ export class OutboxService {
     const { ctes, returning } = statement;
     const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${notify}`;
     const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...values);
+    this.options.lab?.crashAfterCommit(`writing ${envelope.type} to the outbox`); // the relay sends it after the restart
     this.committed();
     return { envelope, rows };
   }
@@ -138,7 +162,10 @@ export class OutboxService {
     let rows = this.pending.get(unit);
     if (!rows) this.pending.set(unit, (rows = []));
     rows.push(values);
-    unit.afterCommit(this, () => this.committed());
+    unit.afterCommit(this, () => {
+      this.options.lab?.crashAfterCommit(`committing ${rows!.length} outbox row(s)`); // the relay sends them after the restart
+      this.committed();
+    });
     unit.beforeCommit(this, async (tx) => {
       const all = this.pending.get(unit) ?? [];
       this.pending.delete(unit);
@@ -149,6 +176,10 @@ export class OutboxService {
         ...all.flat(),
       );
     });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.publisher?.close();
   }
 
   private insertSql(insert: string): string {

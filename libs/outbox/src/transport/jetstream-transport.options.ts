@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { Topology, type TopologyOptions } from '../jetstream/topology';
 // The outbox writes nothing bigger than this by default, so consumers take what producers may send.
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../outbox/publishable';
+import type { Lab } from '../lab/lab';
 import type { NatsCredentials } from '../nats/nats-connect';
 import { DEFAULT_BACKOFF_MS, DEFAULT_TRANSIENT_BACKOFF, type TransientBackoff } from './backoff';
 
@@ -56,6 +57,8 @@ export interface JetStreamTransportOptions {
   /** Most messages in one unit of work (default 64). */
   batchSize?: number;
   logger?: LoggerService;
+  /** The dual-write lab (PASSO_LAB=on only): its `redeliver` fault withholds acks. */
+  lab?: Lab;
 }
 
 /** Runs `work` inside one transaction that the inbox and outbox join (see unit-of-work.ts). */
@@ -79,6 +82,7 @@ export interface ResolvedTransportOptions {
   closeTimeoutMs: number;
   unitOfWork?: UnitOfWorkRunner;
   batchSize: number;
+  lab?: Lab;
 }
 
 /** Consumer names become subject tokens and durable names: no dots, wildcards or spaces. */
@@ -139,6 +143,7 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, 600_000),
     unitOfWork: options.unitOfWork,
     batchSize: integer('batchSize', options.batchSize ?? 64, 1, 1_000),
+    lab: options.lab,
   };
 }
 

@@ -85,7 +85,7 @@ export class MessageProcessor {
     }
     // In one synchronous loop: the client sends every ack in one write.
     for (const { msg } of ready) {
-      msg.ack();
+      this.settleCommitted(msg);
       failures.forget(msg);
     }
     metrics.acked.inc({ consumer: options.consumer }, ready.length);
@@ -132,7 +132,7 @@ export class MessageProcessor {
     alive.add(msg);
     try {
       await invoke(envelope, new JetStreamContext(msg, options.consumer));
-      msg.ack();
+      this.settleCommitted(msg);
       this.deps.failures.forget(msg);
       this.deps.metrics.acked.inc({ consumer: options.consumer });
     } catch (error) {
@@ -140,6 +140,12 @@ export class MessageProcessor {
     } finally {
       alive.stop();
     }
+  }
+
+  /** Its effects committed: ack — unless the lab's `redeliver` fault loses the ack, and the broker sends it again. */
+  private settleCommitted(msg: JsMsg): void {
+    if (this.deps.options.lab?.fires('redeliver')) msg.nak();
+    else msg.ack();
   }
 
   private async failed(contract: MessageContract, msg: JsMsg, error: unknown): Promise<void> {

@@ -29,7 +29,7 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
   tx?: Tx;
   private stepFailed = false;
   private readonly flushes = new Map<object, (tx: Tx) => Promise<void>>();
-  private readonly committed = new Map<object, () => void>();
+  private readonly committed = new Map<object, () => void | Promise<void>>();
   private transaction?: { tx: Promise<Tx>; end: (commit: boolean) => void; settled: Promise<void> };
 
   constructor(
@@ -60,8 +60,11 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
     if (!this.flushes.has(owner)) this.flushes.set(owner, flush);
   }
 
-  /** Registers (once per `owner`) what to do once the transaction has committed. */
-  afterCommit(owner: object, done: () => void): void {
+  /**
+   * Registers (once per `owner`) what to do once the transaction has committed. What it throws
+   * rejects the unit of work although the commit stood (the lab's publish-after-commit shows it).
+   */
+  afterCommit(owner: object, done: () => void | Promise<void>): void {
     if (!this.committed.has(owner)) this.committed.set(owner, done);
   }
 
@@ -70,7 +73,7 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
     if (!this.transaction) return;
     this.transaction.end(true);
     await this.transaction.settled;
-    for (const done of this.committed.values()) done();
+    for (const done of this.committed.values()) await done();
   }
 
   /** @internal Rolls the transaction back (if one was begun). */
@@ -162,4 +165,18 @@ export async function runInUnitOfWork<Tx extends SqlExecutor, R>(
   }
   await unit.commit();
   return result;
+}
+
+/**
+ * Runs `effects` in a transaction of `db`: the unit of work the caller runs inside, if it is one
+ * of `db`; else a unit of one step, so what comes after a commit (the relay's wake-up, the lab's
+ * deliveries) runs as it does for a consumed batch.
+ */
+export function inUnitOfWork<Tx extends SqlExecutor, R>(
+  db: TransactionRunner<Tx>,
+  effects: (tx: Tx) => Promise<R>,
+): Promise<R> {
+  const unit = joinUnitOfWork(db);
+  if (unit) return unit.step(effects);
+  return runInUnitOfWork(db, () => joinUnitOfWork(db)!.step(effects));
 }

@@ -58,6 +58,8 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
     MESSAGING_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
     /** Most consumed messages committed together in one transaction (1: each on its own). */
     MESSAGING_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(64),
+    /** The dual-write lab (docs/ARCHITECTURE.md): `on` serves GET/PUT /lab and lets faults be armed. */
+    PASSO_LAB: z.enum(['on', 'off'], 'must be on or off').default('off'),
     /** Prefix of every subject and stream: several systems (or test runs) can share one NATS. */
     PASSO_TOPOLOGY_PREFIX: z
       .string()

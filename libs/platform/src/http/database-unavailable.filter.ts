@@ -17,6 +17,7 @@ const MESSAGES: Record<TransientReason, string> = {
   'write-conflict': 'conflicting concurrent write, retry',
   'broker-unavailable': 'message broker unavailable, retry later',
   network: 'a dependency is unreachable, retry later',
+  'lab-fault': 'a fault armed in the dual-write lab failed this request (see GET /lab), retry',
 };
 
 /**

@@ -1,15 +1,16 @@
 import type { DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { MessageContract } from '@passo/contracts';
-import { OutboxModule } from '@passo/outbox';
+import { type Lab, OutboxModule } from '@passo/outbox';
+import { LAB } from '../lab/lab.store';
 import { MetricsRegistry } from '../metrics/metrics';
 import { natsCredentials } from '../nats/nats-credentials';
 
 /** The outbox of one app, wired from its validated config (database URL, NATS, topology prefix). */
 export function appOutbox(urlEnv: string, contracts: readonly MessageContract[]): DynamicModule {
   return OutboxModule.forRootAsync({
-    inject: [ConfigService, MetricsRegistry],
-    useFactory: (config: ConfigService, registry: MetricsRegistry) => ({
+    inject: [ConfigService, MetricsRegistry, LAB],
+    useFactory: (config: ConfigService, registry: MetricsRegistry, lab: Lab | null) => ({
       databaseUrl: config.getOrThrow<string>(urlEnv),
       natsServers: config.getOrThrow<string>('NATS_URL'),
       natsCredentials: natsCredentials(config),
@@ -17,6 +18,7 @@ export function appOutbox(urlEnv: string, contracts: readonly MessageContract[])
       topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
       registry,
       relay: { name: `${config.getOrThrow<string>('SERVICE_NAME')}-relay` },
+      lab: lab ?? undefined,
     }),
   });
 }

@@ -1,0 +1,15 @@
+import type { Provider, Type } from '@nestjs/common';
+import { Lab } from '@passo/outbox';
+import { LabController } from './lab.controller';
+import { LAB, LabStore } from './lab.store';
+
+/** Whether this process runs the dual-write lab (validated with the rest of the environment). */
+export function labEnabled(env: Record<string, unknown> = process.env): boolean {
+  return env.PASSO_LAB === 'on';
+}
+
+/** With the lab off only `LAB = null` is provided: no route, no store, no fault can be armed. */
+export function labParts(on: boolean): { providers: Provider[]; controllers: Type[] } {
+  if (!on) return { providers: [{ provide: LAB, useValue: null }], controllers: [] };
+  return { providers: [{ provide: LAB, useValue: new Lab() }, LabStore], controllers: [LabController] };
+}
