@@ -101,6 +101,13 @@ async function restartAfterCrash(app: ServiceApp): Promise<void> {
   await system.boot(app);
 }
 
+/** How many acks the app's `redeliver` fault has withheld since it started. */
+async function firedRedeliveries(app: ServiceApp): Promise<number> {
+  const metrics = (await http<string>('GET', `${system.url(app)}/metrics`)).body;
+  const line = metrics.split('\n').find((l) => l.startsWith('passo_lab_faults_fired_total{fault="redeliver"}'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
 /** The OrderPlaced messages the stream holds for this customer's orders. */
 async function orderPlacedFor(customer: string) {
   const topology = new Topology({ prefix: system.prefix });
@@ -194,6 +201,27 @@ describe('the lab on (PASSO_LAB=on)', () => {
       expect((await system.stock(sku)).reserved).toBe(1);
       expect(await system.balance(customer)).toBe(10_000 - 100);
     });
+
+    it('inbox off + redeliver: each redelivered charge debits the wallet again — a duplicate effect', async () => {
+      const { sku, customer, order } = await shop();
+      const before = await firedRedeliveries('payment-service');
+      // Seed 5 draws "lose the ack" first: the charge's message comes back at least once.
+      await configure('payment-service', { inbox: 'off', faults: { redeliver: 0.5 }, seed: 5 });
+      const placed = await post(order, mode);
+      const [settled] = await system.settled([placed.body.id]);
+      expect(settled.status).toBe('CONFIRMED');
+      await eventually(async () => (await system.stock(sku)).reserved === 0);
+      const redelivered = (await firedRedeliveries('payment-service')) - before;
+      expect(redelivered).toBeGreaterThanOrEqual(1);
+      // One payment on record, yet the wallet debited again by a redelivered charge (the counter
+      // covers every message the app consumed, so it bounds the extra debits rather than counts them).
+      expect(await payments(placed.body.id)).toEqual([
+        expect.objectContaining({ status: 'COMPLETED', amountCents: 100 }),
+      ]);
+      const extra = (10_000 - 100 - (await system.balance(customer))) / 100;
+      expect(extra).toBeGreaterThanOrEqual(1);
+      expect(extra).toBeLessThanOrEqual(redelivered);
+    });
   });
 });
 
@@ -237,6 +265,21 @@ describe('the lab on: the outbox under the same faults', () => {
       const [settled] = await system.settled([next.body.id]);
       expect(settled.status).toBe('CONFIRMED');
       await eventually(async () => (await system.stock(sku)).reserved === 0); // sold, once OrderConfirmed arrives
+      await system.checkInvariants({ [sku]: 10 }, { [customer]: 10_000 });
+    });
+
+    it('inbox on + redeliver on every app: each redelivery is acknowledged without effect', async () => {
+      const { sku, customer, order } = await shop();
+      const before = await Promise.all(APPS.map(firedRedeliveries));
+      for (const app of APPS) await configure(app, { faults: { redeliver: 0.5 }, seed: 5 });
+      const ids: string[] = [];
+      for (let n = 0; n < 3; n++) ids.push((await post(order, mode)).body.id);
+      const settled = await system.settled(ids);
+      expect(settled.map((o) => o.status)).toEqual(['CONFIRMED', 'CONFIRMED', 'CONFIRMED']);
+      const after = await Promise.all(APPS.map(firedRedeliveries));
+      expect(after.reduce((sum, n, i) => sum + n - before[i], 0)).toBeGreaterThan(0);
+      await eventually(async () => (await system.stock(sku)).reserved === 0); // sold, once OrderConfirmed arrives
+      expect(await system.balance(customer)).toBe(10_000 - 300);
       await system.checkInvariants({ [sku]: 10 }, { [customer]: 10_000 });
     });
   });

@@ -35,7 +35,12 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePayment, Char
       const handled = await this.inbox.handle(this.db, 'payment-service', { id: message.id, subject }, async (tx) => {
         // The order's one payment row decides, not the message id: a re-sent StockReserved is a no-op.
         const payment = await this.payments.charge(tx, { id: randomUUID(), orderId, customerId, amountCents });
-        if (!payment) return null;
+        if (!payment) {
+          // The dual-write lab's `inbox: off` shows a consumer without dedup: it takes every delivery
+          // for the first, and the redelivered charge debits the wallet again.
+          if (!this.inbox.dedups) await this.payments.debit(tx, customerId, amountCents);
+          return null;
+        }
         const { reason } = payment;
         const event = { orderId, sagaMode, paymentId: payment.id, customerId, amountCents };
         if (reason) await this.outbox.add(tx, PaymentFailed, { ...event, reason }, meta);

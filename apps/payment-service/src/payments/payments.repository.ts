@@ -61,6 +61,13 @@ export class PaymentsRepository {
     return payment ?? null;
   }
 
+  /** A bare debit, with no payment recorded: only the lab's consumer without dedup does it. */
+  async debit(tx: Tx, customerId: string, amountCents: number): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE customers SET balance_cents = balance_cents - ${amountCents}::int, updated_at = now()
+       WHERE id = ${customerId} AND balance_cents >= ${amountCents}::int`;
+  }
+
   /**
    * COMPLETED → REFUNDED and the amount back to the wallet, in one statement, returning the payment
    * it moved: null when it is unknown, not this order's, FAILED or refunded already. Two concurrent

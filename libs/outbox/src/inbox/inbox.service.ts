@@ -31,6 +31,14 @@ export class InboxService {
   }
 
   /**
+   * False only in the dual-write lab with `inbox: off`: consumers then apply their effects without
+   * the dedup record, and a use case guarded by its own key is shown without that guard too.
+   */
+  get dedups(): boolean {
+    return !this.lab || this.lab.inboxOn;
+  }
+
+  /**
    * Records the message for this consumer inside `tx`; false when it was already processed.
    * A concurrent duplicate blocks on the primary key until the first commits, then sees it.
    */
@@ -40,7 +48,7 @@ export class InboxService {
     message: Pick<Envelope, 'id'> & { subject?: string },
   ): Promise<boolean> {
     // The lab's `inbox: off`: effects applied with no dedup record, so a redelivery applies them again.
-    if (this.lab && !this.lab.inboxOn) return true;
+    if (!this.dedups) return true;
     const inserted = await tx.$executeRawUnsafe(
       `INSERT INTO inbox_messages (consumer, message_id, subject) VALUES ($1, $2::uuid, $3)
        ON CONFLICT (consumer, message_id) DO NOTHING`,

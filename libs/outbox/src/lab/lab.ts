@@ -12,8 +12,11 @@ export class Lab {
   private current: LabSettings = DEFAULT_LAB_SETTINGS;
   private draws = new Map<LabFault, () => number>();
 
-  constructor(settings: LabSettings = DEFAULT_LAB_SETTINGS, generation = 0) {
-    this.apply(settings, generation);
+  constructor(
+    /** Told of every failpoint that fires (the app counts them in passo_lab_faults_fired_total). */
+    private readonly onFire: (fault: LabFault) => void = () => undefined,
+  ) {
+    this.apply(DEFAULT_LAB_SETTINGS);
   }
 
   get settings(): LabSettings {
@@ -41,8 +44,9 @@ export class Lab {
   /** The failpoint `fault`: true (fire) with its armed probability, false when it is not armed. */
   fires(fault: LabFault): boolean {
     const p = this.current.faults[fault];
-    if (!(p > 0)) return false;
-    return this.draws.get(fault)!() < p;
+    if (!(p > 0) || this.draws.get(fault)!() >= p) return false;
+    this.onFire(fault);
+    return true;
   }
 
   /** The failpoint `crashAfterCommit`: a kill -9 of this very process, if it fires. */
