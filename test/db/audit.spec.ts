@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { audit, checkInvariants, openReadOnly, type AuditOptions, type Violation } from '../../scripts/lib/audit';
+import { runScript } from '../support/cli';
 import { testDatabase, type TestDatabase } from '../support/databases';
 
 /**
@@ -428,5 +429,61 @@ describe('auditor (Failure semantics 1–4) on planted data', () => {
       await opened.close();
     }
     expect(await payment.query(`SELECT balance_cents FROM customers`)).toEqual([{ balance_cents: 800 }]);
+  });
+
+  describe('npm run audit', () => {
+    const cli = (args: string[] = [], env: Record<string, string> = {}) =>
+      runScript('audit', args, {
+        ORDER_DATABASE_URL: order.url,
+        INVENTORY_DATABASE_URL: inventory.url,
+        PAYMENT_DATABASE_URL: payment.url,
+        ORCHESTRATOR_DATABASE_URL: orchestrator.url,
+        ...env,
+      });
+
+    it('exits 0 on a clean system, 1 with the violations grouped by kind, and prints the records with --json', async () => {
+      expect(await cli()).toEqual({
+        code: 0,
+        out: 'audit: no violations in 2 orders (order, inventory, payment, orchestrator databases read)\n',
+        err: '',
+      });
+      const lost = await placeOrder('PENDING');
+      await payment.query(`UPDATE customers SET balance_cents = 900`);
+      const dirty = await cli(['--balance', `${ALICE}=1000`, '--stock', `${SKU}=10`]);
+      expect(dirty.code).toBe(1);
+      expect(dirty.out.split('\n')).toEqual([
+        'audit: 2 violations in 3 orders (order, inventory, payment, orchestrator databases read)',
+        '  unsettled orders (1):',
+        expect.stringMatching(
+          new RegExp(
+            `^    order ${lost} .*: no OrderPlaced recorded \\(nothing in order-service's outbox, no reservation\\)$`,
+          ),
+        ),
+        '  money not conserved (1):',
+        '    customer alice: balance 900 + completed payments 200 = 1100, expected 1000',
+        '',
+      ]);
+      const json = await cli(['--json', '--deadline-ms', '3600000']);
+      expect(json.code).toBe(0); // an hour's deadline: the order is in flight, the wallet unjudged
+      expect(JSON.parse(json.out)).toMatchObject({ violations: [], counts: { orders: 3, inFlight: 1 } });
+      const records = await cli(['--json']);
+      expect(records.code).toBe(1);
+      expect(JSON.parse(records.out).violations).toEqual(
+        only('unsettled-order', { orderIds: [lost], customerIds: [ALICE] }, /no OrderPlaced recorded/),
+      );
+    });
+
+    it('exits 2 naming the database it cannot read, and for a bad option', async () => {
+      const down = await cli([], { PAYMENT_DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/passo_payment' });
+      expect(down.code).toBe(2);
+      expect(down.err).toMatch(
+        /^\[audit\] cannot read the payment database: .*ECONNREFUSED.* \(set PAYMENT_DATABASE_URL/,
+      );
+      expect(down.err).not.toContain('secret');
+      expect(down.out).toBe('');
+      const bad = await cli(['--deadline-ms', 'soon']);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toContain('--deadline-ms must be a whole number');
+    });
   });
 });
