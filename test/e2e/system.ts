@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode, SagaView } from '@passo/contracts';
-import { checkInvariants } from '../../scripts/lib/invariants';
+import { audit, checkInvariants, type AuditDatabases, type AuditOptions } from '../../scripts/lib/audit';
 import type { ServiceName } from '../../scripts/lib/migrator';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
@@ -113,17 +113,28 @@ export class TestSystem {
     return orders as OrderView[];
   }
 
-  /**
-   * docs/ARCHITECTURE.md, "Failure semantics" 1–4, checked from the databases once all sagas settled (see
-   * scripts/lib/invariants.ts): every order settled; no reservation left; stock and money conserved;
-   * exactly one completed payment per confirmed order and none for any other.
-   */
-  async checkInvariants(stockTotals: Record<string, number>, initialBalances: Record<string, number>): Promise<void> {
-    const databases = {
+  /** The four databases, as `npm run audit` reads them. */
+  databases(): AuditDatabases {
+    return {
       order: this.dbs['order-service'].query,
       inventory: this.dbs['inventory-service'].query,
       payment: this.dbs['payment-service'].query,
+      orchestrator: this.dbs['saga-orchestrator'].query,
     };
-    expect(await checkInvariants(databases, stockTotals, initialBalances)).toEqual([]);
+  }
+
+  /** `npm run audit` on this system (default: the live deadlines): the violations' sentences. */
+  async audit(options: AuditOptions = {}): Promise<string[]> {
+    return (await audit(this.databases(), options)).violations.map((v) => v.message);
+  }
+
+  /**
+   * docs/ARCHITECTURE.md, "Failure semantics" 1–4, checked from the databases once all sagas settled: the
+   * full audit (scripts/lib/audit) with deadline 0 and what the test set up — every order settled; no
+   * reservation left; stock and money conserved; exactly one completed payment per confirmed order and
+   * none for any other; no ghost or missing effect anywhere in the system's databases.
+   */
+  async checkInvariants(stockTotals: Record<string, number>, initialBalances: Record<string, number>): Promise<void> {
+    expect(await checkInvariants(this.databases(), stockTotals, initialBalances)).toEqual([]);
   }
 }

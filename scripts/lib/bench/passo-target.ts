@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import type { CompareSystem } from '../compare/system';
 import { setUp } from '../compare/traffic';
 import type { PlannedOrder, Workload } from '../compare/workload';
-import { checkInvariants } from '../invariants';
+import { checkInvariants } from '../audit';
 import { SERVICES } from '../migrator';
 import { appProcess, type MeasuredProcess, type OrderTimes, type SagaTarget, type TableCounts } from './target';
 

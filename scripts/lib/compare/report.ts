@@ -91,6 +91,6 @@ export function footnotes(columns: readonly ModeColumn[], orders: number, concur
     `⁴ pg_stat_database.xact_commit summed over the four databases, after − before, ÷ orders; minus this script's own`,
     `  statements, minus the idle rate (${idle}, measured over ${IDLE_WINDOW_MS / 1000} s before the workload) × the window;`,
     `  read after waiting ${STATS_FLUSH_MS / 1000} s, as idle backends flush their statistics up to 10 s late. Read-only transactions count too.`,
-    '⁵ scripts/lib/invariants.ts once every order settled (retried for up to 15 s while compensations land).',
+    '⁵ scripts/lib/audit (the auditor, deadline 0) once every order settled (retried for up to 15 s while compensations land).',
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 import type { SagaMode } from '@passo/contracts';
-import { checkInvariants } from '../invariants';
+import { checkInvariants } from '../audit';
 import type { CompareSystem, Snapshot } from './system';
 import { placeAndSettle } from './traffic';
 import type { Outcome, Workload } from './workload';

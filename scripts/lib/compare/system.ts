@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { natsConnectOptions } from '../../../libs/outbox/src/nats/nats-connect';
 import { APPS } from '../apps';
 import type { Infra } from '../infra';
-import type { QueryFn, SagaDatabases } from '../invariants';
+import type { AuditDatabases, QueryFn } from '../audit';
 import { migrate, SERVICES, type ServiceName } from '../migrator';
 import { dropDatabase, ensureDatabase, withDatabase } from '../pg-admin';
 import { freePort } from '../ports';
@@ -66,7 +66,7 @@ export class CompareSystem {
       await migrate(spec, url, { log: this.log });
     }
     this.admin = await connected(withDatabase(server, 'postgres'));
-    for (const name of ['order', 'inventory', 'payment'] as const) {
+    for (const name of ['order', 'inventory', 'payment', 'orchestrator'] as const) {
       this.clients.set(name, await connected(this.urls.get(name)!));
     }
     this.nats = await connect(natsConnectOptions(this.infra.urls.NATS_URL, 'passo-compare', this.infra.natsAdmin));
@@ -100,15 +100,20 @@ export class CompareSystem {
     return this.apps.find((app) => app.name === name)!.url;
   }
 
-  /** The saga databases for reading; every statement is counted (see Snapshot.ownQueries). */
-  databases(): SagaDatabases {
+  /** The four databases for reading; every statement is counted (see Snapshot.ownQueries). */
+  databases(): AuditDatabases {
     const query =
       (name: ServiceName): QueryFn =>
       async <R>(sql: string, params: unknown[] = []) => {
         this.ownQueries++;
         return (await this.clients.get(name)!.query(sql, params)).rows as R[];
       };
-    return { order: query('order'), inventory: query('inventory'), payment: query('payment') };
+    return {
+      order: query('order'),
+      inventory: query('inventory'),
+      payment: query('payment'),
+      orchestrator: query('orchestrator'),
+    };
   }
 
   /** An app that died mid-run is reported at once instead of as a timeout. */
