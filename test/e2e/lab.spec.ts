@@ -9,6 +9,7 @@ import {
   type SagaMode,
 } from '@passo/contracts';
 import { Topology } from '@passo/outbox';
+import { audit, type AuditOptions, type Violation } from '../../scripts/lib/audit';
 import { eventually } from '../support/eventually';
 import { fields, http } from '../support/http';
 import { readOrderPlaced, storedMessages } from '../support/nats';
@@ -101,6 +102,14 @@ async function restartAfterCrash(app: ServiceApp): Promise<void> {
   await system.boot(app);
 }
 
+/** What `npm run audit` (every saga due: deadline 0) finds about one order or customer. */
+async function auditorFinds(id: string, options: AuditOptions = {}): Promise<Pick<Violation, 'kind' | 'message'>[]> {
+  const { violations } = await audit(system.databases(), { deadlineMs: 0, graceMs: 0, ...options });
+  return violations
+    .filter((v) => v.orderIds.includes(id) || v.customerIds.includes(id))
+    .map(({ kind, message }) => ({ kind, message }));
+}
+
 /** How many acks the app's `redeliver` fault has withheld since it started. */
 async function firedRedeliveries(app: ServiceApp): Promise<number> {
   const metrics = (await http<string>('GET', `${system.url(app)}/metrics`)).body;
@@ -174,6 +183,9 @@ describe('the lab on (PASSO_LAB=on)', () => {
       ).toEqual([]);
       expect(await readOrderPlaced(system.prefix, lost.id)).toBeUndefined();
       expect(await reservations(lost.id)).toEqual([]);
+      expect(await auditorFinds(lost.id)).toEqual([
+        { kind: 'unsettled-order', message: expect.stringMatching(/no OrderPlaced recorded/) },
+      ]);
     });
 
     it('publish-after-commit + publishFails: the client gets 503, yet the order stays, PENDING, unannounced — lost', async () => {
@@ -185,6 +197,9 @@ describe('the lab on (PASSO_LAB=on)', () => {
       const [lost] = await ordersOf(customer);
       expect(lost.status).toBe('PENDING');
       expect(await readOrderPlaced(system.prefix, lost.id)).toBeUndefined();
+      expect(await auditorFinds(lost.id)).toEqual([
+        { kind: 'unsettled-order', message: expect.stringMatching(/no OrderPlaced recorded/) },
+      ]);
     });
 
     it('publish-before-commit + rollbackAfterPublish: no order, yet stock reserved and money taken for it — ghost effects', async () => {
@@ -200,6 +215,9 @@ describe('the lab on (PASSO_LAB=on)', () => {
       expect(await reservations(ghost)).toEqual([{ status: 'RESERVED' }]);
       expect((await system.stock(sku)).reserved).toBe(1);
       expect(await system.balance(customer)).toBe(10_000 - 100);
+      const found = await auditorFinds(ghost);
+      expect(found.map((v) => v.kind)).toContain('ghost-effect');
+      expect(found.every((v) => v.kind === 'ghost-effect')).toBe(true);
     });
 
     it('inbox off + redeliver: each redelivered charge debits the wallet again — a duplicate effect', async () => {
@@ -221,6 +239,9 @@ describe('the lab on (PASSO_LAB=on)', () => {
       const extra = (10_000 - 100 - (await system.balance(customer))) / 100;
       expect(extra).toBeGreaterThanOrEqual(1);
       expect(extra).toBeLessThanOrEqual(redelivered);
+      expect(await auditorFinds(customer, { initialBalances: { [customer]: 10_000 } })).toEqual([
+        { kind: 'money-not-conserved', message: expect.stringMatching(/expected 10000/) },
+      ]);
     });
   });
 });
