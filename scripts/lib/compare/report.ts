@@ -1,5 +1,6 @@
 import type { SagaMode } from '@passo/contracts';
 import { percentile } from '../percentile';
+import { textTable } from '../text-table';
 import { IDLE_WINDOW_MS, type ModeRun, STATS_FLUSH_MS } from './run-mode';
 import type { Snapshot } from './system';
 
@@ -69,11 +70,10 @@ export function table(columns: readonly ModeColumn[]): string {
     return ROWS.map(([, cell]) => cell(f));
   });
   const header = ['metric', ...columns.map((c) => c.mode)];
-  const lines = [header, ...ROWS.map(([name], i) => [name, ...cells.map((c) => c[i])])];
-  const widths = header.map((_, col) => Math.max(...lines.map((line) => line[col].length)));
-  const format = (line: string[]) =>
-    line.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('   ');
-  return [format(header), widths.map((w) => '-'.repeat(w)).join('   '), ...lines.slice(1).map(format)].join('\n');
+  return textTable(
+    header,
+    ROWS.map(([name], i) => [name, ...cells.map((c) => c[i])]),
+  );
 }
 
 export function footnotes(columns: readonly ModeColumn[], orders: number, concurrency: number): string {

@@ -28,6 +28,8 @@ export interface SystemOptions {
   logLevel?: string;
   /** Per app: extra node flags and where its output goes (default: this process's stderr). */
   spawn?: (app: RunningApp['name']) => SpawnOptions;
+  /** More environment for every app (the lab: PASSO_LAB=on). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -40,6 +42,7 @@ export class CompareSystem {
   readonly apps: RunningApp[] = [];
   private readonly urls = new Map<ServiceName, string>();
   private readonly clients = new Map<ServiceName, Client>();
+  private readonly envs = new Map<RunningApp['name'], Record<string, string>>();
   private admin?: Client;
   private nats?: NatsConnection;
   private ownQueries = 0;
@@ -83,12 +86,26 @@ export class CompareSystem {
         ...this.infra.natsEnv, // each app picks its own user (<APP>_NATS_USER/PASSWORD)
         PASSO_TOPOLOGY_PREFIX: this.prefix,
         LOG_LEVEL: this.options.logLevel ?? 'warn',
+        ...this.options.env,
       };
       this.guard(); // from here to the push, nothing awaits: a stop sees every app started
-      const log = (line: string) => process.stderr.write(`${line}\n`);
-      this.apps.push(spawnRunApp(name, port, env, log, this.options.spawn?.(name)));
+      this.envs.set(name, env);
+      this.apps.push(this.spawn(name, port));
     }
     await waitHealthy(this.apps, 60_000);
+  }
+
+  /** Starts again, on its port, every app that died (a crash fault's kill -9); their names. */
+  respawnDead(): RunningApp['name'][] {
+    const dead = this.apps.filter((app) => app.exit !== undefined);
+    if (this.stopped) return [];
+    for (const app of dead) this.apps[this.apps.indexOf(app)] = this.spawn(app.name, app.port);
+    return dead.map((app) => app.name);
+  }
+
+  private spawn(name: RunningApp['name'], port: number): RunningApp {
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    return spawnRunApp(name, port, this.envs.get(name)!, log, this.options.spawn?.(name));
   }
 
   /** A service's database of this run (for readers of tables the invariants do not cover). */
