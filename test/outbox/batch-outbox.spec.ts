@@ -110,7 +110,8 @@ describe('outbox inside a batch', () => {
       { n: 40, correlationId: 'order-c' },
       { n: 41, correlationId: 'order-c' },
     ]);
-    expect(await inserts()).toEqual([1, 1, 1, 1]); // one by one: each add writes at once
+    // One by one, each message is a unit of work of its own (inUnitOfWork): its two rows in one INSERT.
+    expect(await inserts()).toEqual([2, 2]);
     expect(await notifiedSoFar()).toEqual(['', '']); // one per committed transaction
   });
 });
