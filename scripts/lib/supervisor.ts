@@ -94,7 +94,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly stopTimeoutMs: number;
   private readonly giveUpHint: string;
   private started = false;
-  private stopping?: Promise<void>;
+  /** Set the moment stop() is called: from then on an exit is never a death. */
+  private stopping = false;
+  private stopped?: Promise<void>;
   private readonly killAll = () => {
     for (const c of this.children.values()) if (c.run) signalGroup(c.run.child, 'SIGKILL');
   };
@@ -130,8 +132,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** SIGTERM to every child, SIGKILL to those still running after the stop timeout; none is restarted. */
   stop(): Promise<void> {
-    this.stopping ??= this.stopAll();
-    return this.stopping;
+    this.stopping = true;
+    this.stopped ??= this.stopAll();
+    return this.stopped;
   }
 
   /** Stops the child gracefully (not a death) and starts it again; a child given up gets a fresh start. */
@@ -281,7 +284,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     c.restarts += 1;
     this.log(`${name} died (${how}); restarting in ${seconds(verdict.inMs)} (restart ${c.restarts})`);
     this.setState(c, 'waiting');
-    c.timer = setTimeout(() => this.respawn(c), verdict.inMs);
+    c.timer = setTimeout(() => this.stopping || this.respawn(c), verdict.inMs);
     this.emit('died', { ...death, restarts: c.restarts, restartInMs: verdict.inMs });
   }
 
