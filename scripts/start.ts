@@ -1,35 +1,60 @@
 /**
  * `npm start`: infra (embedded PostgreSQL + NATS unless URLs are set) → migrations → build →
- * the four apps, one process each, logs prefixed by app. Ctrl-C stops the apps, then the servers
- * this command started.
+ * the four apps, one process each, supervised (scripts/lib/supervisor.ts): logs prefixed by app,
+ * an app that dies is restarted after a backoff, one that keeps crashing is given up while the
+ * servers and the other apps keep running. When every app has been given up there is nothing
+ * left to show: it stops everything and exits 1. Ctrl-C, or SIGTERM/SIGHUP to this process or to
+ * `npm start`, stops the apps gracefully, then the servers this command started; an app stopping
+ * then is not restarted. package.json runs this with `exec node --import tsx`: npm passes a SIGTERM
+ * to its child, the `sh -c` that runs the script, which would die without passing it on.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { APPS, appEntry, buildApps, isHealthy } from './lib/apps';
 import { ensureInfra, writeDotEnv, type Infra } from './lib/infra';
 import { migrateUrls } from './lib/migrate-urls';
 import { ROOT } from './lib/paths';
-import { isPortOpen, waitFor } from './lib/ports';
+import { isPortOpen } from './lib/ports';
+import { Supervisor } from './lib/supervisor';
 
+/** How long the apps may take to become healthy the first time. */
+const START_TIMEOUT_MS = 90_000;
 const log = (line: string) => console.log(`[passo] ${line}`);
-const state: { infra?: Infra; apps?: ChildProcess; appsExited?: Promise<void>; stopping: boolean } = {
-  stopping: false,
-};
+const state: { infra?: Infra; apps?: Supervisor; stopping: boolean } = { stopping: false };
 
 async function stop(code: number): Promise<void> {
   if (state.stopping) return;
   state.stopping = true;
   log('stopping…');
-  // On Ctrl-C the terminal already signalled every process of the group; this covers `kill <pid>`.
-  if (state.apps?.exitCode === null) state.apps.kill('SIGTERM');
-  await state.appsExited;
+  await state.apps?.stop();
   await state.infra?.stop();
   process.exit(code);
 }
 
+function superviseApps(infra: Infra): Supervisor {
+  // Each app picks its own NATS user from the per-app variables (ORDER_NATS_USER, …).
+  const env = { ...process.env, ...infra.urls, ...infra.natsEnv, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' };
+  const apps = new Supervisor(
+    APPS.map((app) => ({
+      name: app.name,
+      command: process.execPath,
+      args: [appEntry(app.name)],
+      cwd: ROOT,
+      env: { ...env, PORT: String(app.port) },
+      health: () => isHealthy(app.port),
+    })),
+    { log, giveUpHint: 'fix it and run `npm start` again' },
+  );
+  apps.on('gaveUp', () => {
+    if (APPS.some((app) => apps.state(app.name) !== 'gave-up')) return;
+    log('every app has been given up: stopping (see their logs above)');
+    void stop(1);
+  });
+  return apps;
+}
+
 async function main(): Promise<void> {
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
+  // A closed terminal (EIO, EPIPE) must not kill us halfway through stopping the apps and servers.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const busy = (await Promise.all(APPS.map(async (app) => ((await isPortOpen(app.port)) ? app : null)))).filter(
     (app) => app !== null,
   );
@@ -45,36 +70,21 @@ async function main(): Promise<void> {
     log(`URLs and NATS users written to ${writeDotEnv(infra)} (npm run dlq, npm run outbox read it)`);
   }
   await buildApps(log);
+  if (state.stopping) return; // Ctrl-C during the build
   const started = Date.now();
-  // concurrently runs in its own node process: it prefixes each app's lines and, on Ctrl-C, waits
-  // for every app to finish its graceful shutdown before exiting.
-  const bin = join(ROOT, 'node_modules', 'concurrently', 'dist', 'bin', 'index.js');
-  const names = APPS.map((app) => app.name).join(',');
-  const commands = APPS.map((app) => `PORT=${app.port} node ${appEntry(app.name)}`);
-  // Each app picks its own NATS user from the per-app variables (ORDER_NATS_USER, …).
-  const env = { ...process.env, ...infra.urls, ...infra.natsEnv, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' };
-  state.apps = spawn(
-    process.execPath,
-    [bin, '--names', names, '--prefix-colors', 'cyan,green,yellow,magenta', '--kill-signal', 'SIGTERM', ...commands],
-    { cwd: ROOT, env, stdio: 'inherit' },
-  );
-  state.appsExited = new Promise((done) => state.apps?.once('exit', () => done()));
-  let exited = false;
-  void state.appsExited.then(() => {
-    exited = true;
-    if (!state.stopping) void stop(1);
-  });
-  await waitFor(
-    'the four apps',
-    async () => {
-      if (exited) throw new Error('the apps exited during start (see their logs above)');
-      return (await Promise.all(APPS.map((a) => isHealthy(a.port)))).every(Boolean);
-    },
-    90_000,
-  );
-  log(`all apps healthy in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
-  for (const app of APPS) log(`  ${app.name.padEnd(18)} http://localhost:${app.port}  (/health, /metrics)`);
-  log('Ctrl-C stops everything.');
+  const apps = (state.apps = superviseApps(infra));
+  apps.start();
+  const waits = await Promise.allSettled(APPS.map((app) => apps.waitHealthy(app.name, START_TIMEOUT_MS)));
+  if (state.stopping) return;
+  const givenUp = APPS.filter((app) => apps.state(app.name) === 'gave-up').map((app) => app.name);
+  const failed = waits.find((wait, i) => wait.status === 'rejected' && !givenUp.includes(APPS[i].name));
+  if (failed?.status === 'rejected') throw failed.reason;
+  const healthy = APPS.filter((app) => !givenUp.includes(app.name));
+  const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  if (givenUp.length === 0) log(`all apps healthy in ${took}:`);
+  else log(`${healthy.length} of ${APPS.length} apps healthy in ${took} (given up: ${givenUp.join(', ')}):`);
+  for (const app of healthy) log(`  ${app.name.padEnd(18)} http://localhost:${app.port}  (/health, /metrics)`);
+  log('An app that dies is restarted. Ctrl-C stops everything.');
 }
 
 main().catch((error: Error) => {
