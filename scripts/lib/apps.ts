@@ -1,21 +1,20 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { DatabaseUrlVar } from './infra';
+import { type DatabaseUrlVar, SERVICES, type ServiceSpec } from './services';
 import { ROOT } from './paths';
 
 export interface AppInfo {
-  name: 'order-service' | 'inventory-service' | 'payment-service' | 'saga-orchestrator';
+  name: ServiceSpec['app'];
   port: number;
   databaseUrlVar: DatabaseUrlVar;
 }
 
-/** docs/ARCHITECTURE.md, "Services, ports, databases". */
-export const APPS: readonly AppInfo[] = [
-  { name: 'order-service', port: 3001, databaseUrlVar: 'ORDER_DATABASE_URL' },
-  { name: 'inventory-service', port: 3002, databaseUrlVar: 'INVENTORY_DATABASE_URL' },
-  { name: 'payment-service', port: 3003, databaseUrlVar: 'PAYMENT_DATABASE_URL' },
-  { name: 'saga-orchestrator', port: 3004, databaseUrlVar: 'ORCHESTRATOR_DATABASE_URL' },
-];
+/** The apps as `npm start` runs them: the services' table (scripts/lib/services.ts), by app. */
+export const APPS: readonly AppInfo[] = SERVICES.map(({ app, port, urlEnv }) => ({
+  name: app,
+  port,
+  databaseUrlVar: urlEnv,
+}));
 
 /** Where `nest build <app>` puts an app's entry point (see nest-cli.json and tsconfig.app.json). */
 export function appEntry(app: AppInfo['name']): string {

@@ -1,4 +1,6 @@
-// The four services' databases and schema folders, and the migrator's error type.
+// The four services — app, port, database, URL variable, NATS user, schema folder — in the one
+// table every tool reads (start, infra, migrate, the tests, compare, bench, the docker-compose
+// check), and the migrator's error type.
 export { ROOT as PROJECT_ROOT } from './paths';
 
 export type ServiceName = 'order' | 'inventory' | 'payment' | 'orchestrator';
@@ -7,6 +9,8 @@ export interface ServiceSpec {
   name: ServiceName;
   /** The app (apps/<app>), its NATS user and its durable consumer group. */
   app: 'order-service' | 'inventory-service' | 'payment-service' | 'saga-orchestrator';
+  /** Its HTTP port under `npm start` (docs/ARCHITECTURE.md, "Services, ports, databases"). */
+  port: number;
   database: string;
   urlEnv: DatabaseUrlVar;
   /** Its NATS user and password in a `.env` shared by the four apps (the app also reads NATS_USER/NATS_PASSWORD). */
@@ -24,6 +28,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'order',
     app: 'order-service',
+    port: 3001,
     database: 'passo_order',
     urlEnv: 'ORDER_DATABASE_URL',
     natsUserEnv: 'ORDER_NATS_USER',
@@ -33,6 +38,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'inventory',
     app: 'inventory-service',
+    port: 3002,
     database: 'passo_inventory',
     urlEnv: 'INVENTORY_DATABASE_URL',
     natsUserEnv: 'INVENTORY_NATS_USER',
@@ -42,6 +48,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'payment',
     app: 'payment-service',
+    port: 3003,
     database: 'passo_payment',
     urlEnv: 'PAYMENT_DATABASE_URL',
     natsUserEnv: 'PAYMENT_NATS_USER',
@@ -51,6 +58,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'orchestrator',
     app: 'saga-orchestrator',
+    port: 3004,
     database: 'passo_orchestrator',
     urlEnv: 'ORCHESTRATOR_DATABASE_URL',
     natsUserEnv: 'ORCHESTRATOR_NATS_USER',
@@ -59,12 +67,7 @@ export const SERVICES: readonly ServiceSpec[] = [
   },
 ];
 
-const APP_ALIASES: Record<string, ServiceName> = {
-  'order-service': 'order',
-  'inventory-service': 'inventory',
-  'payment-service': 'payment',
-  'saga-orchestrator': 'orchestrator',
-};
+const APP_ALIASES: Record<string, ServiceName> = Object.fromEntries(SERVICES.map((s) => [s.app, s.name]));
 
 export type MigrationErrorCode =
   | 'UNKNOWN_SERVICE'

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { APPS, type AppInfo } from '../../scripts/lib/apps';
+import { resolveService } from '../../scripts/lib/services';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testNatsUrl } from '../support/databases';
 import { eventually } from '../support/eventually';
@@ -12,13 +13,6 @@ import { privateServers, type PrivateServers } from '../support/private-servers'
  * this file's own (the shared test server is used by other files in parallel), which is stopped
  * once they have used it.
  */
-const SERVICE = {
-  'order-service': 'order',
-  'inventory-service': 'inventory',
-  'payment-service': 'payment',
-  'saga-orchestrator': 'orchestrator',
-} as const;
-
 const ROUTES: Record<AppInfo['name'], Array<[method: string, path: string, body?: unknown]>> = {
   'order-service': [
     ['POST', '/orders', { customerId: 'c-1', items: [{ sku: 'sku-1', quantity: 1 }] }],
@@ -46,7 +40,7 @@ describe('apps while their database is down', () => {
   beforeAll(async () => {
     servers = await privateServers();
     for (const { name, databaseUrlVar } of APPS) {
-      const db = await servers.database(SERVICE[name]);
+      const db = await servers.database(resolveService(name).name);
       apps.set(name, await startApp(name, { [databaseUrlVar]: db.url, NATS_URL: testNatsUrl() }));
     }
     // Each app has used its database (pools hold connections) before the server goes away.

@@ -2,24 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode, SagaView } from '@passo/contracts';
 import { audit, checkInvariants, type AuditDatabases, type AuditOptions } from '../../scripts/lib/audit';
 import type { ServiceName } from '../../scripts/lib/migrator';
+import { SERVICES, type ServiceSpec } from '../../scripts/lib/services';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 
-type ServiceApp = 'order-service' | 'inventory-service' | 'payment-service' | 'saga-orchestrator';
-const databases = {
-  'order-service': 'order',
-  'inventory-service': 'inventory',
-  'payment-service': 'payment',
-  'saga-orchestrator': 'orchestrator',
-} as const;
-const urlVars = {
-  'order-service': 'ORDER_DATABASE_URL',
-  'inventory-service': 'INVENTORY_DATABASE_URL',
-  'payment-service': 'PAYMENT_DATABASE_URL',
-  'saga-orchestrator': 'ORCHESTRATOR_DATABASE_URL',
-} as const;
+type ServiceApp = ServiceSpec['app'];
+/** The services' one table (scripts/lib/services.ts), by app. */
+const spec = (app: ServiceApp) => SERVICES.find((s) => s.app === app)!;
+const APP_NAMES = SERVICES.map((s) => s.app);
 
 export type { ServiceApp };
 
@@ -44,14 +36,14 @@ export class TestSystem {
 
   async start(): Promise<this> {
     const database = this.servers.database ?? testDatabase;
-    for (const app of Object.keys(databases) as ServiceApp[]) this.dbs[app] = await database(databases[app]);
-    await Promise.all((Object.keys(databases) as ServiceApp[]).map((app) => this.boot(app)));
+    for (const app of APP_NAMES) this.dbs[app] = await database(spec(app).name);
+    await Promise.all(APP_NAMES.map((app) => this.boot(app)));
     return this;
   }
 
   async boot(app: ServiceApp): Promise<void> {
     this.apps[app] = await startApp(app, {
-      [urlVars[app]]: this.dbs[app].url,
+      [spec(app).urlEnv]: this.dbs[app].url,
       NATS_URL: this.servers.natsUrl ?? testNatsUrl(),
       PASSO_TOPOLOGY_PREFIX: this.prefix,
       // A killed service's unacknowledged messages come back after this: short, so tests stay quick.
