@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { natsConnectOptions } from '../../../libs/outbox/src/nats/nats-connect';
-import { APPS } from '../apps';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { APPS, appEntry, isHealthy } from '../apps';
+import type { DatabaseUrlVar } from '../services';
+import { type ChildSpec, Supervisor } from '../supervisor';
 import type { Infra } from '../infra';
 import type { AuditDatabases, QueryFn } from '../audit';
 import { migrate, SERVICES, type ServiceName } from '../migrator';
@@ -43,6 +47,9 @@ export class CompareSystem {
   private readonly urls = new Map<ServiceName, string>();
   private readonly clients = new Map<ServiceName, Client>();
   private readonly envs = new Map<RunningApp['name'], Record<string, string>>();
+  private readonly endpoints = new Map<RunningApp['name'], string>();
+  private supervisor?: Supervisor;
+  private closeLogs?: () => Promise<void>;
   private admin?: Client;
   private nats?: NatsConnection;
   private ownQueries = 0;
@@ -78,34 +85,56 @@ export class CompareSystem {
   /** The four built apps, each on a free port, with LOG_LEVEL=warn (or as set); resolves when all are healthy. */
   async startApps(): Promise<void> {
     for (const { name, databaseUrlVar } of APPS) {
-      const service = SERVICES.find((s) => s.urlEnv === databaseUrlVar)!.name;
       const port = await freePort();
-      const env = {
-        [databaseUrlVar]: this.urls.get(service)!,
-        NATS_URL: this.infra.urls.NATS_URL,
-        ...this.infra.natsEnv, // each app picks its own user (<APP>_NATS_USER/PASSWORD)
-        PASSO_TOPOLOGY_PREFIX: this.prefix,
-        LOG_LEVEL: this.options.logLevel ?? 'warn',
-        ...this.options.env,
-      };
+      const env = this.appEnv(databaseUrlVar);
       this.guard(); // from here to the push, nothing awaits: a stop sees every app started
       this.envs.set(name, env);
+      this.endpoints.set(name, `http://127.0.0.1:${port}`);
       this.apps.push(this.spawn(name, port));
     }
     await waitHealthy(this.apps, 60_000);
   }
 
-  /** Starts again, on its port, every app that died (a crash fault's kill -9); their names. */
-  respawnDead(): RunningApp['name'][] {
-    const dead = this.apps.filter((app) => app.exit !== undefined);
-    if (this.stopped) return [];
-    for (const app of dead) this.apps[this.apps.indexOf(app)] = this.spawn(app.name, app.port);
-    return dead.map((app) => app.name);
-  }
-
   private spawn(name: RunningApp['name'], port: number): RunningApp {
     const log = (line: string) => process.stderr.write(`${line}\n`);
     return spawnRunApp(name, port, this.envs.get(name)!, log, this.options.spawn?.(name));
+  }
+
+  /**
+   * The four apps under the Supervisor `npm start` uses (scripts/lib/supervisor.ts): an app that
+   * dies (the lab's crash fault) is restarted on its port, with the events to report it. Each
+   * app's lines go to `logFile(app)`. Resolves when all are healthy.
+   */
+  async startSupervised(logFile: (app: RunningApp['name']) => string): Promise<Supervisor> {
+    const specs: ChildSpec[] = [];
+    for (const { name, databaseUrlVar } of APPS) {
+      const port = await freePort();
+      this.endpoints.set(name, `http://127.0.0.1:${port}`);
+      const env = { PATH: process.env.PATH ?? '', ...this.appEnv(databaseUrlVar), PORT: String(port) };
+      specs.push({
+        name,
+        command: process.execPath,
+        args: [appEntry(name)],
+        env,
+        cwd: tmpdir(),
+        health: () => isHealthy(port),
+      });
+    }
+    const files = new Map(APPS.map(({ name }) => [name, createWriteStream(logFile(name), { flags: 'a' })]));
+    this.guard();
+    const supervisor = (this.supervisor = new Supervisor(specs, {
+      log: (line) => this.log(line),
+      print: (line) => {
+        const name = line.match(/^\[([a-z-]+)\]/)?.[1] as RunningApp['name'] | undefined;
+        files.get(name ?? 'order-service')?.write(`${line}\n`);
+      },
+      colours: false,
+    }));
+    supervisor.start();
+    this.closeLogs = () =>
+      Promise.all([...files.values()].map((f) => new Promise((done) => f.end(done)))).then(() => undefined);
+    await Promise.all(APPS.map(({ name }) => supervisor.waitHealthy(name, 60_000)));
+    return supervisor;
   }
 
   /** A service's database of this run (for readers of tables the invariants do not cover). */
@@ -114,7 +143,20 @@ export class CompareSystem {
   }
 
   url(name: RunningApp['name']): string {
-    return this.apps.find((app) => app.name === name)!.url;
+    return this.endpoints.get(name)!;
+  }
+
+  /** What every app of the run is started with (plus PATH and PORT). */
+  private appEnv(databaseUrlVar: DatabaseUrlVar): Record<string, string> {
+    const service = SERVICES.find((s) => s.urlEnv === databaseUrlVar)!.name;
+    return {
+      [databaseUrlVar]: this.urls.get(service)!,
+      NATS_URL: this.infra.urls.NATS_URL,
+      ...this.infra.natsEnv, // each app picks its own user (<APP>_NATS_USER/PASSWORD)
+      PASSO_TOPOLOGY_PREFIX: this.prefix,
+      LOG_LEVEL: this.options.logLevel ?? 'warn',
+      ...this.options.env,
+    };
   }
 
   /** The four databases for reading; every statement is counted (see Snapshot.ownQueries). */
@@ -170,6 +212,8 @@ export class CompareSystem {
 
   private async teardown({ signalled = false }: { signalled?: boolean }): Promise<void> {
     await Promise.all(this.apps.map((app) => stopApp(app, { signalled })));
+    await this.supervisor?.stop();
+    await this.closeLogs?.();
     for (const client of [...this.clients.values(), this.admin]) await client?.end().catch(() => undefined);
     this.clients.clear();
     this.admin = undefined;

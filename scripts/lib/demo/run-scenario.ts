@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SagaMode } from '@passo/contracts';
+import { APPS } from '../apps';
 import { audit, type AuditResult } from '../audit';
 import type { Infra } from '../infra';
 import { STATE_DIR } from '../paths';
@@ -56,48 +57,39 @@ export async function runScenario(
     // A crashed consumer's unacknowledged messages come back after the ack wait: short, so a column
     // does not end while they are still on their way (as the e2e tests do).
     env: { PASSO_LAB: 'on', MESSAGING_ACK_WAIT_MS: '2000' },
-    spawn: (app) => ({ logFile: join(logs, `${file}.${app}.log`) }),
   });
   track(system);
   try {
     await system.createDatabases();
-    await system.startApps();
+    // Supervised as `npm start` runs them: an app the crash fault kills is restarted on its port.
+    const supervisor = await system.startSupervised((app) => join(logs, `${file}.${app}.log`));
+    let restarts = 0; // the supervisor says each death and restart itself
+    supervisor.on('restarted', () => restarts++);
     const workload = planWorkload(options.mode, options.orders, `${file.slice(0, 6)}${Date.now().toString(36)}`);
     await setUp(system, workload);
-    for (const app of system.apps) await put(`${app.url}/lab`, scenario.lab);
-    let restarts = 0;
-    const supervise = setInterval(() => {
-      for (const name of system.respawnDead()) {
-        restarts++;
-        log(`  ${scenario.name}: ${name} crashed (the crashAfterCommit fault); restarting it`);
-      }
-    }, 200);
-    try {
-      const { accepted, refused } = await place(
-        system,
-        workload.orders.map((o) => o.body),
-        options.concurrency,
-      );
-      await waitQuiet(system, options, log, scenario.name);
-      const result = await audit(system.databases(), {
-        deadlineMs: 0,
-        graceMs: 0,
-        stockTotals: workload.stockTotals,
-        initialBalances: workload.initialBalances,
-      });
-      return {
-        scenario,
-        accepted,
-        refused,
-        orders: await orderCounts(system),
-        restarts,
-        audit: result,
-        moneyDrift: await moneyDrift(system, workload.initialBalances),
-        stockDrift: await stockDrift(system, workload.stockTotals),
-      };
-    } finally {
-      clearInterval(supervise);
-    }
+    for (const { name } of APPS) await put(`${system.url(name)}/lab`, scenario.lab);
+    const { accepted, refused } = await place(
+      system,
+      workload.orders.map((o) => o.body),
+      options.concurrency,
+    );
+    await waitQuiet(system, options, log, scenario.name);
+    const result = await audit(system.databases(), {
+      deadlineMs: 0,
+      graceMs: 0,
+      stockTotals: workload.stockTotals,
+      initialBalances: workload.initialBalances,
+    });
+    return {
+      scenario,
+      accepted,
+      refused,
+      orders: await orderCounts(system),
+      restarts,
+      audit: result,
+      moneyDrift: await moneyDrift(system, workload.initialBalances),
+      stockDrift: await stockDrift(system, workload.stockTotals),
+    };
   } finally {
     track(undefined);
     await system.stop();
