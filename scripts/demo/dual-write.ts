@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       const result = await runScenario(
         infra,
         scenario,
-        { orders: opts.orders, mode: opts.mode, concurrency: 4, quietMs: 6_000, timeoutMs: 60_000 },
+        { orders: opts.orders, mode: opts.mode, concurrency: 4, quietMs: 2_000, timeoutMs: 90_000 },
         log,
         (system) => (current = system),
       );

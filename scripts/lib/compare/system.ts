@@ -200,6 +200,30 @@ export class CompareSystem {
     return this.stopped;
   }
 
+  /**
+   * Messages still on their way, anywhere: rows no relay has published yet (parked ones aside)
+   * and deliveries no consumer has acknowledged (a nak'd one waits among them). 0: nothing left
+   * can move a saga on.
+   */
+  async inFlight(): Promise<number> {
+    const db = this.databases();
+    let count = 0;
+    for (const query of [db.order, db.inventory, db.payment, db.orchestrator!]) {
+      const [row] = await query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL AND parked_at IS NULL',
+      );
+      count += row.n;
+    }
+    const jsm = await this.nats!.jetstreamManager();
+    for await (const stream of jsm.streams.list()) {
+      if (!this.ours(stream.config.name)) continue;
+      for await (const consumer of jsm.consumers.list(stream.config.name)) {
+        count += consumer.num_pending + consumer.num_ack_pending;
+      }
+    }
+    return count;
+  }
+
   /** The run's streams: Topology names them `<PREFIX>_<CONTEXT>`. */
   private ours(stream: string): boolean {
     return stream.startsWith(`${this.prefix.toUpperCase()}_`);

@@ -129,22 +129,21 @@ async function place(system: CompareSystem, bodies: unknown[], concurrency: numb
   return counts;
 }
 
-/** Until no order is PENDING, or none has moved for `quietMs` (the stuck ones stay stuck). */
+/**
+ * Until every order settled and no stock is held; or until nothing is left on its way (no outbox
+ * row unpublished, no delivery unacknowledged) for `quietMs`: what is PENDING then stays so.
+ */
 async function waitQuiet(system: CompareSystem, options: ScenarioOptions, log: (line: string) => void, name: string) {
   const until = Date.now() + options.timeoutMs;
-  let last = '';
-  let since = Date.now();
+  let idleSince: number | undefined;
   while (Date.now() < until) {
     const counts = await orderCounts(system);
-    const seen = JSON.stringify(counts);
-    if (
-      counts.pending === 0 &&
-      (await system.databases().inventory("SELECT 1 FROM reservations WHERE status = 'RESERVED' LIMIT 1")).length === 0
-    )
-      return;
-    if (seen !== last) [last, since] = [seen, Date.now()];
-    else if (Date.now() - since > options.quietMs) {
-      log(`  ${name}: ${counts.pending} order(s) still PENDING after ${options.quietMs / 1000} s without change`);
+    const held = await system.databases().inventory("SELECT 1 FROM reservations WHERE status = 'RESERVED' LIMIT 1");
+    if (counts.pending === 0 && held.length === 0) return;
+    if ((await system.inFlight()) > 0) idleSince = undefined;
+    else if (idleSince === undefined) idleSince = Date.now();
+    else if (Date.now() - idleSince > options.quietMs) {
+      log(`  ${name}: ${counts.pending} order(s) still PENDING, and no message left on its way to move them`);
       return;
     }
     await sleep(250);
