@@ -32,7 +32,7 @@ module.exports = {
     ? ['default', ['<rootDir>/test/support/json-results-reporter.js', { outputFile: process.env.PASSO_JEST_JSON }]]
     : ['default'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts,docs}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts,tools,docs}/**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'] },
   ],
 };

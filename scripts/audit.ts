@@ -8,9 +8,9 @@
  */
 import { parseArgs } from 'node:util';
 import { printable } from '../libs/outbox/src/printable';
-import { audit, DEFAULT_DEADLINE_MS, DEFAULT_GRACE_MS, formatAudit, openReadOnly } from './lib/audit';
-import { serviceDatabaseUrl } from './lib/database-urls';
-import { SERVICES, type ServiceName } from './lib/services';
+import { audit, DEFAULT_DEADLINE_MS, DEFAULT_GRACE_MS, formatAudit, openReadOnly } from '../tools/audit';
+import { serviceDatabaseUrl } from '../tools/devstack/database-urls';
+import { SERVICES, type ServiceName } from '../tools/services/services';
 
 const USAGE =
   'usage: npm run audit -- [--json] [--deadline-ms N] [--grace-ms N] [--stock SKU=N ...] [--balance CUSTOMER=CENTS ...]\n' +

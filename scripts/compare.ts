@@ -12,13 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SAGA_MODES, type SagaMode } from '@passo/contracts';
-import { buildApps } from './lib/apps';
-import { footnotes, type ModeColumn, table } from './lib/compare/report';
-import { runMode, STATS_FLUSH_MS } from './lib/compare/run-mode';
-import { SettleTimeout, setUp } from './lib/compare/traffic';
-import { CompareSystem } from './lib/compare/system';
-import { planWorkload } from './lib/compare/workload';
-import { ensureInfra } from './lib/infra';
+import { buildApps } from '../tools/system/apps';
+import { footnotes, type ModeColumn, table } from '../tools/compare/report';
+import { runMode, STATS_FLUSH_MS } from '../tools/compare/run-mode';
+import { SettleTimeout, setUp } from '../tools/compare/traffic';
+import { CompareSystem } from '../tools/system/harness';
+import { planWorkload } from '../tools/compare/workload';
+import { ensureInfra } from '../tools/devstack/infra';
 
 const log = (line: string) => process.stderr.write(`[compare] ${line}\n`);
 

@@ -6,9 +6,15 @@
  * service's own <SERVICE>_DATABASE_URL (only its server is used; that database is not touched),
  * or else the embedded PostgreSQL (started for the run when it is not running).
  */
-import { ensureInfra } from './lib/infra';
-import { createMigration, MigrationError, MigrationsFolderError, resolveService, SERVICES } from './lib/migrator';
-import { lastEnginePanic } from './lib/schema-engine';
+import { ensureInfra } from '../tools/devstack/infra';
+import {
+  createMigration,
+  MigrationError,
+  MigrationsFolderError,
+  resolveService,
+  SERVICES,
+} from '../tools/migrator/migrator';
+import { lastEnginePanic } from '../tools/migrator/schema-engine';
 
 const USAGE = [
   'usage: npm run db:diff -- <service> <migration name>',

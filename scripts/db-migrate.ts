@@ -5,9 +5,9 @@
  * with none set, the embedded PostgreSQL (started for the run and stopped after, unless it was
  * already running).
  */
-import { ensureInfra } from './lib/infra';
-import { lastEnginePanic } from './lib/schema-engine';
-import { migrateAll, MigrationError, SERVICES, type ServiceName } from './lib/migrator';
+import { ensureInfra } from '../tools/devstack/infra';
+import { lastEnginePanic } from '../tools/migrator/schema-engine';
+import { migrateAll, MigrationError, SERVICES, type ServiceName } from '../tools/migrator/migrator';
 
 const log = (line: string) => console.log(line);
 

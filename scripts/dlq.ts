@@ -13,8 +13,8 @@ import { connect, type NatsConnection } from 'nats';
 import { MESSAGE_CONTRACTS } from '../libs/contracts/src/messaging/catalogue';
 import { Topology } from '../libs/outbox/src/jetstream/topology';
 import { printable } from '../libs/outbox/src/printable';
-import { operatorNatsOptions } from './lib/nats-users';
-import { ROOT } from './lib/paths';
+import { operatorNatsOptions } from '../tools/devstack/nats-users';
+import { ROOT } from '../tools/devstack/paths';
 import {
   DeadLetterRefusedError,
   getDeadLetter,

@@ -4,8 +4,8 @@
  * be started on its own (`npx nest start order-service`).
  * `npm run infra -- stop` stops them.
  */
-import { ensureInfra, stopEmbedded, writeDotEnv } from './lib/infra';
-import { migrateUrls } from './lib/migrate-urls';
+import { ensureInfra, stopEmbedded, writeDotEnv } from '../tools/devstack/infra';
+import { migrateUrls } from '../tools/migrator/migrate-urls';
 
 const log = (line: string) => console.log(`[infra] ${line}`);
 

@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { listParked, releaseParked, type ParkedRow } from '../libs/outbox/src/outbox/parked';
 import { printable } from '../libs/outbox/src/printable';
-import { serviceDatabaseUrl } from './lib/database-urls';
-import { resolveService, SERVICES, type ServiceSpec } from './lib/services';
+import { serviceDatabaseUrl } from '../tools/devstack/database-urls';
+import { resolveService, SERVICES, type ServiceSpec } from '../tools/services/services';
 
 const USAGE = [
   'usage: npm run outbox -- parked [--service S] [--json] [--limit N]',

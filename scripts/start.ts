@@ -1,6 +1,6 @@
 /**
  * `npm start`: infra (embedded PostgreSQL + NATS unless URLs are set) → migrations → build →
- * the four apps, one process each, supervised (scripts/lib/supervisor.ts): logs prefixed by app,
+ * the four apps, one process each, supervised (tools/system/supervisor.ts): logs prefixed by app,
  * an app that dies is restarted after a backoff, one that keeps crashing is given up while the
  * servers and the other apps keep running. When every app has been given up there is nothing
  * left to show: it stops everything and exits 1. Ctrl-C, or SIGTERM/SIGHUP to this process or to
@@ -8,12 +8,12 @@
  * then is not restarted. package.json runs this with `exec node --import tsx`: npm passes a SIGTERM
  * to its child, the `sh -c` that runs the script, which would die without passing it on.
  */
-import { APPS, appEntry, buildApps, isHealthy } from './lib/apps';
-import { ensureInfra, writeDotEnv, type Infra } from './lib/infra';
-import { migrateUrls } from './lib/migrate-urls';
-import { ROOT } from './lib/paths';
-import { isPortOpen } from './lib/ports';
-import { Supervisor } from './lib/supervisor';
+import { APPS, appEntry, buildApps, isHealthy } from '../tools/system/apps';
+import { ensureInfra, writeDotEnv, type Infra } from '../tools/devstack/infra';
+import { migrateUrls } from '../tools/migrator/migrate-urls';
+import { ROOT } from '../tools/devstack/paths';
+import { isPortOpen } from '../tools/devstack/ports';
+import { Supervisor } from '../tools/system/supervisor';
 
 /** How long the apps may take to become healthy the first time. */
 const START_TIMEOUT_MS = 90_000;

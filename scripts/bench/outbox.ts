@@ -20,9 +20,9 @@ import {
 import { connect, type NatsConnection } from 'nats';
 import { Client, Pool } from 'pg';
 import { z } from 'zod';
-import { ensureInfra } from '../lib/infra';
-import { migrate } from '../lib/migrator';
-import { dropDatabase, ensureDatabase, withDatabase } from '../lib/pg-admin';
+import { ensureInfra } from '../../tools/devstack/infra';
+import { migrate } from '../../tools/migrator/migrator';
+import { dropDatabase, ensureDatabase, withDatabase } from '../../tools/devstack/pg-admin';
 
 const BenchHappened = defineEvent('BenchHappened', 'bench.event.bench-happened.v1', z.object({ n: z.number().int() }));
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);

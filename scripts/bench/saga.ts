@@ -8,15 +8,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompareSystem } from '../lib/compare/system';
-import { ensureInfra } from '../lib/infra';
-import { parseBenchArgs, UsageError, USAGE } from '../lib/bench/options';
-import { profileLines, type ProfileSummary, summariseDir } from '../lib/bench/profile';
-import { benchTable, footnotes, memoryLines } from '../lib/bench/report';
-import { RESULTS_DIR, runName, writeResults } from '../lib/bench/results';
-import { cpuProf, runBench, startSystem, type BenchRun } from '../lib/bench/run';
-import { natsProcess, postgresProcess } from '../lib/bench/target';
-import { ROOT } from '../lib/paths';
+import { CompareSystem } from '../../tools/system/harness';
+import { ensureInfra } from '../../tools/devstack/infra';
+import { parseBenchArgs, UsageError, USAGE } from '../../tools/bench/options';
+import { profileLines, type ProfileSummary, summariseDir } from '../../tools/bench/profile';
+import { benchTable, footnotes, memoryLines } from '../../tools/bench/report';
+import { RESULTS_DIR, runName, writeResults } from '../../tools/bench/results';
+import { cpuProf, runBench, startSystem, type BenchRun } from '../../tools/bench/run';
+import { natsProcess, postgresProcess } from '../../tools/bench/target';
+import { ROOT } from '../../tools/devstack/paths';
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 

@@ -11,12 +11,12 @@
  */
 import { parseArgs } from 'node:util';
 import { SAGA_MODES, type SagaMode } from '@passo/contracts';
-import { buildApps } from '../lib/apps';
-import type { CompareSystem } from '../lib/compare/system';
-import { demoFootnotes, demoTable } from '../lib/demo/report';
-import { runScenario, type ScenarioResult } from '../lib/demo/run-scenario';
-import { deliveryFaults, REDELIVER, scenarios } from '../lib/demo/scenarios';
-import { ensureInfra } from '../lib/infra';
+import { buildApps } from '../../tools/system/apps';
+import type { CompareSystem } from '../../tools/system/harness';
+import { demoFootnotes, demoTable } from '../../tools/demo/report';
+import { runScenario, type ScenarioResult } from '../../tools/demo/run-scenario';
+import { deliveryFaults, REDELIVER, scenarios } from '../../tools/demo/scenarios';
+import { ensureInfra } from '../../tools/devstack/infra';
 
 const log = (line: string) => process.stderr.write(`[demo] ${line}\n`);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { APPS, type AppInfo } from '../../scripts/lib/apps';
-import { resolveService } from '../../scripts/lib/services';
+import { APPS, type AppInfo } from '../../tools/system/apps';
+import { resolveService } from '../../tools/services/services';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testNatsUrl } from '../support/databases';
 import { eventually } from '../support/eventually';

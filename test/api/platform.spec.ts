@@ -1,4 +1,4 @@
-import { APPS } from '../../scripts/lib/apps';
+import { APPS } from '../../tools/system/apps';
 import { freePort, spawnApp, startApp } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { audit, checkInvariants, openReadOnly, type AuditOptions, type Violation } from '../../scripts/lib/audit';
+import { audit, checkInvariants, openReadOnly, type AuditOptions, type Violation } from '../../tools/audit';
 import { runScript } from '../support/cli';
 import { testDatabase, type TestDatabase } from '../support/databases';
 

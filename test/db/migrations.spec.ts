@@ -9,8 +9,8 @@ import {
   PROJECT_ROOT,
   resolveService,
   SERVICES,
-} from '../../scripts/lib/migrator';
-import { MIGRATION_LOCK_KEY } from '../../scripts/lib/pg-admin';
+} from '../../tools/migrator/migrator';
+import { MIGRATION_LOCK_KEY } from '../../tools/devstack/pg-admin';
 import { testServerUrl } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { scratchSpace } from '../support/scratch';

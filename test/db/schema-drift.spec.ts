@@ -11,9 +11,9 @@ import {
   schemaCatalog,
   SERVICES,
   type ServiceSpec,
-} from '../../scripts/lib/migrator';
+} from '../../tools/migrator/migrator';
 import { scratchSpace } from '../support/scratch';
-import { withSchemaEngine } from '../../scripts/lib/schema-engine';
+import { withSchemaEngine } from '../../tools/migrator/schema-engine';
 
 const scratch = scratchSpace('drift');
 const freshDatabase = scratch.database;

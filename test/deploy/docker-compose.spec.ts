@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APPS, appEntry } from '../../scripts/lib/apps';
-import { DATABASES } from '../../scripts/lib/infra';
+import { APPS, appEntry } from '../../tools/system/apps';
+import { DATABASES } from '../../tools/devstack/infra';
 import { connect } from 'nats';
-import { NATS_ADMIN } from '../../scripts/lib/nats-users';
-import { ROOT } from '../../scripts/lib/paths';
-import { freePort, isPortOpen, waitFor } from '../../scripts/lib/ports';
-import { SERVICES } from '../../scripts/lib/services';
+import { NATS_ADMIN } from '../../tools/devstack/nats-users';
+import { ROOT } from '../../tools/devstack/paths';
+import { freePort, isPortOpen, waitFor } from '../../tools/devstack/ports';
+import { SERVICES } from '../../tools/services/services';
 
 /** docker-compose.yml must describe the same system as `npm start`: apps, ports, variables. */
 describe('docker-compose.yml', () => {

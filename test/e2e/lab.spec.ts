@@ -9,7 +9,7 @@ import {
   type SagaMode,
 } from '@passo/contracts';
 import { Topology } from '@passo/outbox';
-import { audit, type AuditOptions, type Violation } from '../../scripts/lib/audit';
+import { audit, type AuditOptions, type Violation } from '../../tools/audit';
 import { eventually } from '../support/eventually';
 import { fields, http } from '../support/http';
 import { readOrderPlaced, storedMessages } from '../support/nats';

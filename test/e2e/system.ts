@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode, SagaView } from '@passo/contracts';
-import { audit, checkInvariants, type AuditDatabases, type AuditOptions } from '../../scripts/lib/audit';
-import type { ServiceName } from '../../scripts/lib/migrator';
-import { SERVICES, type ServiceSpec } from '../../scripts/lib/services';
+import { audit, checkInvariants, type AuditDatabases, type AuditOptions } from '../../tools/audit';
+import type { ServiceName } from '../../tools/migrator/migrator';
+import { SERVICES, type ServiceSpec } from '../../tools/services/services';
 import { startApp, type AppProcess } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 
 type ServiceApp = ServiceSpec['app'];
-/** The services' one table (scripts/lib/services.ts), by app. */
+/** The services' one table (tools/services/services.ts), by app. */
 const spec = (app: ServiceApp) => SERVICES.find((s) => s.app === app)!;
 const APP_NAMES = SERVICES.map((s) => s.app);
 
@@ -122,7 +122,7 @@ export class TestSystem {
 
   /**
    * docs/ARCHITECTURE.md, "Failure semantics" 1–4, checked from the databases once all sagas settled: the
-   * full audit (scripts/lib/audit) with deadline 0 and what the test set up — every order settled; no
+   * full audit (tools/audit) with deadline 0 and what the test set up — every order settled; no
    * reservation left; stock and money conserved; exactly one completed payment per confirmed order and
    * none for any other; no ghost or missing effect anywhere in the system's databases.
    */

@@ -12,7 +12,7 @@ import {
 } from '@passo/contracts';
 import { ensureStreams, natsConnectOptions, Topology } from '@passo/outbox';
 import { AckPolicy, connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { SERVICES, type ServiceSpec } from '../../scripts/lib/services';
+import { SERVICES, type ServiceSpec } from '../../tools/services/services';
 import { testNatsUrl, testNatsUsersEnv } from '../support/databases';
 import { isNoMessage, natsConnection } from '../support/nats';
 

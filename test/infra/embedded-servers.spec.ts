@@ -51,7 +51,9 @@ describe('embedded servers', () => {
 
   it('refuses a PostgreSQL port held by another program, naming the port and the way out', async () => {
     process.env.PASSO_PG_PORT = String(await squat());
-    const { ensurePostgres } = await load<typeof import('../../scripts/lib/postgres')>('../../scripts/lib/postgres');
+    const { ensurePostgres } = await load<typeof import('../../tools/devstack/postgres')>(
+      '../../tools/devstack/postgres',
+    );
     const started = Date.now();
     await expect(ensurePostgres(() => undefined)).rejects.toThrow(
       new RegExp(`Port ${process.env.PASSO_PG_PORT} is in use by something that is not Passo's embedded PostgreSQL`),
@@ -61,7 +63,7 @@ describe('embedded servers', () => {
 
   it('refuses a NATS port held by another program', async () => {
     process.env.PASSO_NATS_PORT = String(await squat());
-    const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const { ensureNats } = await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
     await expect(ensureNats(() => undefined)).rejects.toThrow(/is in use by something that is not NATS/);
   });
 
@@ -69,10 +71,11 @@ describe('embedded servers', () => {
     const port = await freePort();
     const plain = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
     try {
-      const { isPortOpen, waitFor } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+      const { isPortOpen, waitFor } =
+        await load<typeof import('../../tools/devstack/ports')>('../../tools/devstack/ports');
       await waitFor('plain nats-server', () => isPortOpen(port), 10_000);
       process.env.PASSO_NATS_PORT = String(port);
-      const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+      const { ensureNats } = await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
       await expect(ensureNats(() => undefined)).rejects.toThrow(/runs without JetStream; restart it with -js/);
     } finally {
       plain.kill();
@@ -82,7 +85,7 @@ describe('embedded servers', () => {
   it('reuses a JetStream server already running on its port', async () => {
     const url = new URL(process.env.PASSO_TEST_NATS_URL ?? '');
     process.env.PASSO_NATS_PORT = url.port;
-    const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const { ensureNats } = await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
     const lines: string[] = [];
     const server = await ensureNats((line) => lines.push(line));
     expect(server.startedHere).toBe(false);
@@ -96,8 +99,8 @@ describe('embedded servers', () => {
     writeFileSync(join(state, 'nats', 'nats-server.pid'), String(process.pid));
     process.env.PASSO_STATE_DIR = state;
     process.env.PASSO_NATS_PORT = String(await freePort());
-    const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
-    const { isPortOpen } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+    const { ensureNats } = await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
+    const { isPortOpen } = await load<typeof import('../../tools/devstack/ports')>('../../tools/devstack/ports');
     const server = await ensureNats(() => undefined);
     expect(server.startedHere).toBe(true);
     expect(await isPortOpen(Number(process.env.PASSO_NATS_PORT))).toBe(true);
@@ -110,7 +113,7 @@ describe('embedded servers', () => {
     process.env.PASSO_STATE_DIR = state;
     process.env.PASSO_NATS_PORT = String(await freePort());
     const { ensureNats, embeddedNatsUrl } =
-      await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+      await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
     const { connect } = await import('nats');
     const first = await ensureNats(() => undefined);
     try {
@@ -135,11 +138,12 @@ describe('embedded servers', () => {
       stdio: 'ignore',
     });
     try {
-      const { isPortOpen, waitFor } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+      const { isPortOpen, waitFor } =
+        await load<typeof import('../../tools/devstack/ports')>('../../tools/devstack/ports');
       await waitFor('open nats-server', () => isPortOpen(port), 10_000);
       process.env.PASSO_STATE_DIR = scratchDir('passo-nats-');
       process.env.PASSO_NATS_PORT = String(port);
-      const { ensureNats } = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+      const { ensureNats } = await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
       await expect(ensureNats(() => undefined)).rejects.toThrow(
         /accepts anonymous clients .*: stop it, or set NATS_URL/,
       );
@@ -158,10 +162,11 @@ describe('embedded servers', () => {
     const oldExited = new Promise((done) => old.once('exit', done));
     process.env.PASSO_STATE_DIR = state;
     process.env.PASSO_NATS_PORT = String(port);
-    const { isPortOpen, waitFor } = await load<typeof import('../../scripts/lib/ports')>('../../scripts/lib/ports');
+    const { isPortOpen, waitFor } =
+      await load<typeof import('../../tools/devstack/ports')>('../../tools/devstack/ports');
     await waitFor('old nats-server', async () => (await isPortOpen(port)) && existsSync(pidFile), 10_000);
     const { ensureNats, embeddedNatsUrl } =
-      await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+      await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
     const lines: string[] = [];
     const server = await ensureNats((line) => lines.push(line));
     try {
@@ -182,7 +187,7 @@ describe('embedded servers', () => {
     const state = scratchDir('passo-nats-');
     process.env.PASSO_STATE_DIR = state;
     process.env.PASSO_NATS_PORT = String(await freePort());
-    const nats = await load<typeof import('../../scripts/lib/nats')>('../../scripts/lib/nats');
+    const nats = await load<typeof import('../../tools/devstack/nats')>('../../tools/devstack/nats');
     const first = await nats.ensureNats(() => undefined);
     try {
       // What an edit of deploy/nats-server.conf does to the written copy: the next start reloads it.
@@ -214,7 +219,7 @@ describe('embedded servers', () => {
     chmodSync(state, 0o755); // the server runs as `postgres` when we are root
     process.env.PASSO_STATE_DIR = state;
     process.env.PASSO_PG_PORT = String(await freePort());
-    const pg = await load<typeof import('../../scripts/lib/postgres')>('../../scripts/lib/postgres');
+    const pg = await load<typeof import('../../tools/devstack/postgres')>('../../tools/devstack/postgres');
     const { Client } = await import('pg');
     const query = async (sql: string) => {
       const client = new Client({ connectionString: pg.embeddedPgUrl('postgres') });
@@ -251,7 +256,7 @@ describe('embedded servers', () => {
     process.env.PASSO_STATE_DIR = state;
     process.env.PASSO_PG_PORT = String(await freePort());
     process.env.LC_ALL = 'xx_XX.not-a-locale'; // initdb refuses to create a cluster in it
-    const pg = await load<typeof import('../../scripts/lib/postgres')>('../../scripts/lib/postgres');
+    const pg = await load<typeof import('../../tools/devstack/postgres')>('../../tools/devstack/postgres');
     const failure = pg.ensurePostgres(() => undefined);
     await expect(failure).rejects.toThrow(/^PostgreSQL initdb failed \(exit 1\): \S+initdb --pgdata=/);
     await expect(failure).rejects.toThrow(/initdb: error: invalid locale settings/);
@@ -261,7 +266,7 @@ describe('embedded servers', () => {
 
   it('asks for all four database URLs or none', async () => {
     process.env.ORDER_DATABASE_URL = 'postgresql://u:p@localhost:5432/passo_order';
-    const { ensureInfra } = await load<typeof import('../../scripts/lib/infra')>('../../scripts/lib/infra');
+    const { ensureInfra } = await load<typeof import('../../tools/devstack/infra')>('../../tools/devstack/infra');
     await expect(ensureInfra(() => undefined)).rejects.toThrow(
       'Missing: INVENTORY_DATABASE_URL, PAYMENT_DATABASE_URL, ORCHESTRATOR_DATABASE_URL',
     );

@@ -1,19 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { isHealthy } from '../../scripts/lib/apps';
-import { ROOT } from '../../scripts/lib/paths';
+import { isHealthy } from '../../tools/system/apps';
+import { ROOT } from '../../tools/devstack/paths';
 import {
   type ChildSpec,
   Supervisor,
   type SupervisorEvents,
   type SupervisorOptions,
-} from '../../scripts/lib/supervisor';
+} from '../../tools/system/supervisor';
 import { freePort } from '../support/app-process';
 import { eventually } from '../support/eventually';
 
 /**
- * scripts/lib/supervisor.ts with real processes: test/infra/fixtures/health-child.ts serves
+ * tools/system/supervisor.ts with real processes: test/infra/fixtures/health-child.ts serves
  * /health on a free port (or crashes at once), and each test reads the supervisor's events, log
  * and the children's pids. Backoffs are shortened; the rules themselves are restart-policy.spec.ts.
  */

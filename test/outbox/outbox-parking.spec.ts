@@ -8,7 +8,7 @@ import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { natsConnection, streamMessages } from '../support/nats';
 import { eventually } from '../support/eventually';
-import { freePort, isPortOpen, waitFor } from '../../scripts/lib/ports';
+import { freePort, isPortOpen, waitFor } from '../../tools/devstack/ports';
 import { outboxFixture, ThingHappened, type OutboxFixture } from './fixtures/outbox-fixture';
 
 const VALID_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

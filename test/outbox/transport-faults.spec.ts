@@ -5,7 +5,7 @@ import { PrismaClient } from '@passo/prisma/order';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { AckPolicy, DeliverPolicy, nanos } from 'nats';
 import { Registry } from 'prom-client';
-import { freePort } from '../../scripts/lib/ports';
+import { freePort } from '../../tools/devstack/ports';
 import { eventually } from '../support/eventually';
 import { boot, jsm, orderPlaced, until } from '../support/transport-harness';
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { appEntry, type AppInfo } from '../../scripts/lib/apps';
-import { freePort } from '../../scripts/lib/ports';
-import { SERVICES } from '../../scripts/lib/services';
+import { appEntry, type AppInfo } from '../../tools/system/apps';
+import { freePort } from '../../tools/devstack/ports';
+import { SERVICES } from '../../tools/services/services';
 import { testNatsUsersEnv } from './databases';
 import { eventually } from './eventually';
 

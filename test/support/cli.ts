@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/lib/paths';
+import { ROOT } from '../../tools/devstack/paths';
 
 export interface CliRun {
   code: number | null;

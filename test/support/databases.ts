@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { natsConnectOptions, type NatsCredentials } from '../../libs/outbox/src/nats/nats-connect';
 import type { ConnectionOptions } from 'nats';
 import { Client, Pool } from 'pg';
-import { adminFromEnv } from '../../scripts/lib/nats-users';
-import { migrate, SERVICES, type ServiceName } from '../../scripts/lib/migrator';
-import { dropDatabase, ensureDatabase, quoteIdent, withDatabase } from '../../scripts/lib/pg-admin';
+import { adminFromEnv } from '../../tools/devstack/nats-users';
+import { migrate, SERVICES, type ServiceName } from '../../tools/migrator/migrator';
+import { dropDatabase, ensureDatabase, quoteIdent, withDatabase } from '../../tools/devstack/pg-admin';
 
 export interface TestDatabase {
   name: string;

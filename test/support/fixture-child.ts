@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { ROOT } from '../../scripts/lib/paths';
+import { ROOT } from '../../tools/devstack/paths';
 
 export interface FixtureChild {
   child: ChildProcess;

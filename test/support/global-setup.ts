@@ -1,5 +1,5 @@
-import { buildApps } from '../../scripts/lib/apps';
-import { ensureInfra } from '../../scripts/lib/infra';
+import { buildApps } from '../../tools/system/apps';
+import { ensureInfra } from '../../tools/devstack/infra';
 import { prepareTemplates } from './databases';
 
 /**

@@ -2,12 +2,12 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import type { AppInfo } from '../../scripts/lib/apps';
-import { migrate, resolveService, type ServiceName } from '../../scripts/lib/migrator';
-import type * as NatsServer from '../../scripts/lib/nats';
-import type { NatsUser } from '../../scripts/lib/nats-users';
-import { ensureDatabase, withDatabase } from '../../scripts/lib/pg-admin';
-import type * as PostgresServer from '../../scripts/lib/postgres';
+import type { AppInfo } from '../../tools/system/apps';
+import { migrate, resolveService, type ServiceName } from '../../tools/migrator/migrator';
+import type * as NatsServer from '../../tools/devstack/nats';
+import type { NatsUser } from '../../tools/devstack/nats-users';
+import { ensureDatabase, withDatabase } from '../../tools/devstack/pg-admin';
+import type * as PostgresServer from '../../tools/devstack/postgres';
 import { freePort } from './app-process';
 import type { TestDatabase } from './databases';
 
@@ -39,8 +39,8 @@ export async function privateServers({ nats: withNats = false } = {}): Promise<P
   jest.isolateModules(() => {
     // The modules read their ports and folder once, at load: these copies keep this file's.
     /* eslint-disable @typescript-eslint/no-require-imports */
-    pg = require('../../scripts/lib/postgres') as typeof PostgresServer;
-    nats = require('../../scripts/lib/nats') as typeof NatsServer;
+    pg = require('../../tools/devstack/postgres') as typeof PostgresServer;
+    nats = require('../../tools/devstack/nats') as typeof NatsServer;
     /* eslint-enable @typescript-eslint/no-require-imports */
   });
   process.env = saved;

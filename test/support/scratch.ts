@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, type ServiceSpec } from '../../scripts/lib/migrator';
-import { dropDatabase, ensureDatabase, withDatabase } from '../../scripts/lib/pg-admin';
+import { PROJECT_ROOT, type ServiceSpec } from '../../tools/migrator/migrator';
+import { dropDatabase, ensureDatabase, withDatabase } from '../../tools/devstack/pg-admin';
 import { testServerUrl } from './databases';
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildApps } from '../apps';
-import type { CompareSystem } from '../compare/system';
+import { buildApps } from '../system/apps';
+import type { CompareSystem } from '../system/harness';
 import { planWorkload } from '../compare/workload';
 import { DbosTarget } from './dbos-target';
 import { phaseFigures } from './figures';

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { appEntry, type AppInfo, isHealthy } from '../apps';
+import { appEntry, type AppInfo, isHealthy } from './apps';
 
 /** Lines kept per app, to show why it failed. */
 const KEPT_LINES = 40;

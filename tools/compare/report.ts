@@ -1,8 +1,8 @@
 import type { SagaMode } from '@passo/contracts';
-import { percentile } from '../percentile';
-import { textTable } from '../text-table';
+import { percentile } from '../bench/percentile';
+import { textTable } from './text-table';
 import { IDLE_WINDOW_MS, type ModeRun, STATS_FLUSH_MS } from './run-mode';
-import type { Snapshot } from './system';
+import type { Snapshot } from '../system/harness';
 
 /** One mode's column: its figures, or why there are none (a word or two: "timed out"). */
 export type ModeColumn = { mode: SagaMode; run: ModeRun } | { mode: SagaMode; failed: string; why?: string };
@@ -91,6 +91,6 @@ export function footnotes(columns: readonly ModeColumn[], orders: number, concur
     `⁴ pg_stat_database.xact_commit summed over the four databases, after − before, ÷ orders; minus this script's own`,
     `  statements, minus the idle rate (${idle}, measured over ${IDLE_WINDOW_MS / 1000} s before the workload) × the window;`,
     `  read after waiting ${STATS_FLUSH_MS / 1000} s, as idle backends flush their statistics up to 10 s late. Read-only transactions count too.`,
-    '⁵ scripts/lib/audit (the auditor, deadline 0) once every order settled (retried for up to 15 s while compensations land).',
+    '⁵ tools/audit (the auditor, deadline 0) once every order settled (retried for up to 15 s while compensations land).',
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { type DatabaseUrlVar, SERVICES, type ServiceSpec } from './services';
-import { ROOT } from './paths';
+import { type DatabaseUrlVar, SERVICES, type ServiceSpec } from '../services/services';
+import { ROOT } from '../devstack/paths';
 
 export interface AppInfo {
   name: ServiceSpec['app'];
@@ -9,7 +9,7 @@ export interface AppInfo {
   databaseUrlVar: DatabaseUrlVar;
 }
 
-/** The apps as `npm start` runs them: the services' table (scripts/lib/services.ts), by app. */
+/** The apps as `npm start` runs them: the services' table (tools/services/services.ts), by app. */
 export const APPS: readonly AppInfo[] = SERVICES.map(({ app, port, urlEnv }) => ({
   name: app,
   port,

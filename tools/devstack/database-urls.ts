@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './paths';
 import { embeddedPgUrl } from './postgres';
-import type { ServiceSpec } from './services';
+import type { ServiceSpec } from '../services/services';
 
 /** KEY=value lines of a .env file (comments and blank lines skipped, no interpolation). */
 export function readDotEnv(file = join(ROOT, '.env')): Record<string, string> {

@@ -1,4 +1,4 @@
-import { percentile } from '../percentile';
+import { percentile } from './percentile';
 
 export { percentile };
 

@@ -7,7 +7,7 @@ import type * as AdapterUtils from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type * as Pg from 'pg';
 import { charMarkingClient, fixedPrismaPg } from './engine-adapter';
-import { nodeGlobal as realm, nodeRequire, requireEsm } from './node-require';
+import { nodeGlobal as realm, nodeRequire, requireEsm } from '../devstack/node-require';
 
 export type { SchemaEngine };
 export type EngineLog = (line: string) => void;

@@ -3,15 +3,15 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { isHealthy } from '../apps';
+import { isHealthy } from '../system/apps';
 import type { PlannedOrder, Workload } from '../compare/workload';
-import { dropDatabase, ensureDatabase, withDatabase } from '../pg-admin';
-import { ROOT } from '../paths';
-import { freePort, waitFor } from '../ports';
+import { dropDatabase, ensureDatabase, withDatabase } from '../devstack/pg-admin';
+import { ROOT } from '../devstack/paths';
+import { freePort, waitFor } from '../devstack/ports';
 import { DBOS_APP_SCHEMA } from './dbos/schema';
 import { appProcess, type MeasuredProcess, type OrderTimes, type SagaTarget } from './target';
 
-const APP_ENTRY = join(ROOT, 'scripts', 'lib', 'bench', 'dbos', 'app.ts');
+const APP_ENTRY = join(ROOT, 'tools', 'bench', 'dbos', 'app.ts');
 
 /**
  * The DBOS baseline: dbos/app.ts as a child process on databases of its own (the app's tables,

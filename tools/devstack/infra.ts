@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { embeddedNatsUrl, ensureNats, stopNats } from './nats';
 import { adminFromEnv, natsUsersEnv, natsUsersEnvFrom, type NatsUser } from './nats-users';
 import { ROOT } from './paths';
-import { SERVICES, type DatabaseUrlVar } from './services';
+import { SERVICES, type DatabaseUrlVar } from '../services/services';
 import { embeddedPgUrl, ensurePostgres, stopPostgres, type RunningServer } from './postgres';
 
 /** Each service's URL variable and its database, from the migrator's table of services. */

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import type { ServiceName } from '../services';
+import type { ServiceName } from '../services/services';
 import type { AuditDatabases, QueryFn } from './types';
 
 export interface ReadOnlyDatabases {

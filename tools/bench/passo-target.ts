@@ -1,10 +1,10 @@
 import type { SagaMode } from '@passo/contracts';
 import { Client } from 'pg';
-import type { CompareSystem } from '../compare/system';
+import type { CompareSystem } from '../system/harness';
 import { setUp } from '../compare/traffic';
 import type { PlannedOrder, Workload } from '../compare/workload';
 import { checkInvariants } from '../audit';
-import { SERVICES } from '../migrator';
+import { SERVICES } from '../migrator/migrator';
 import { appProcess, type MeasuredProcess, type OrderTimes, type SagaTarget, type TableCounts } from './target';
 
 /**

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../paths';
+import { ROOT } from '../devstack/paths';
 import type { BenchOptions } from './options';
 import type { ProfileSummary } from './profile';
 import type { Results } from './report';

@@ -1,5 +1,5 @@
 import type { SagaMode } from '@passo/contracts';
-import type { CompareSystem } from './system';
+import type { CompareSystem } from '../system/harness';
 import type { Workload } from './workload';
 
 export class SettleTimeout extends Error {

@@ -1,6 +1,6 @@
 import type { SagaMode } from '@passo/contracts';
 import { checkInvariants } from '../audit';
-import type { CompareSystem, Snapshot } from './system';
+import type { CompareSystem, Snapshot } from '../system/harness';
 import { placeAndSettle } from './traffic';
 import type { Outcome, Workload } from './workload';
 

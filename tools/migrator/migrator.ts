@@ -13,14 +13,21 @@ import {
   readDatamodels,
   readMigrationsList,
 } from './migrations-folder';
-import { ensureDatabase, redact, withMigrationLock, withScratchDatabase } from './pg-admin';
+import { ensureDatabase, redact, withMigrationLock, withScratchDatabase } from '../devstack/pg-admin';
 import { type EngineLog, SchemaEnginePanic, withSchemaEngine } from './schema-engine';
-import { MigrationError, PROJECT_ROOT, resolveService, SERVICES, type ServiceName, type ServiceSpec } from './services';
+import {
+  MigrationError,
+  PROJECT_ROOT,
+  resolveService,
+  SERVICES,
+  type ServiceName,
+  type ServiceSpec,
+} from '../services/services';
 
-export { ensureDatabase } from './pg-admin';
+export { ensureDatabase } from '../devstack/pg-admin';
 export { schemaCatalog, type SchemaCatalog } from './schema-catalog';
 export { MigrationsFolderError, normaliseMigrationName, readDatamodels } from './migrations-folder';
-export * from './services';
+export * from '../services/services';
 
 export interface FolderOptions {
   /** Schema folder (all its *.prisma files); default: the service's folder under the project. */

@@ -5,7 +5,7 @@ import { parseEnv } from 'node:util';
 import type { ConnectionOptions } from 'nats';
 import { natsConnectOptions } from '../../libs/outbox/src/nats/nats-connect';
 import { ROOT } from './paths';
-import { SERVICES, type ServiceSpec } from './services';
+import { SERVICES, type ServiceSpec } from '../services/services';
 
 /**
  * The bus's users (docs/ARCHITECTURE.md, "Messaging": the bus is not open). Their names and permissions live
@@ -92,7 +92,7 @@ export function writeNatsConfig(
     .filter(([name]) => name.endsWith('_PASSWORD'))
     .map(([name, value]) => `${name}: "${value}"`);
   const text = [
-    '# Written by Passo (scripts/lib/nats-users.ts) from deploy/nats-server.conf: edit that file.',
+    '# Written by Passo (tools/devstack/nats-users.ts) from deploy/nats-server.conf: edit that file.',
     ...variables,
     '',
     readFileSync(NATS_CONFIG_TEMPLATE, 'utf8'),

@@ -130,7 +130,7 @@ export function footnotes(): string {
     '⁵ open loop: POST n is due at start + n/rate; how late the client sent it (if large, the latency is understated).',
     "⁶ per order, created_at → terminal updated_at in its database (Passo: the order row; DBOS: the workflow's status row, which",
     '  starts before the order row is written) — the POST send time is not used; both clocks are this machine.',
-    '⁷ Passo: scripts/lib/audit (the auditor); DBOS: the same promises on its tables (stock conserved, nothing reserved, money = payments).',
+    '⁷ Passo: tools/audit (the auditor); DBOS: the same promises on its tables (stock conserved, nothing reserved, money = payments).',
     '× columns: Passo relative to DBOS, above 1 Passo is ahead (throughput passo ÷ dbos; latency and CPU dbos ÷ passo).',
     "† Passo refused more than 1 % of that phase's POSTs (503): its figures cover only the orders it accepted.",
   ].join('\n');

@@ -1,7 +1,7 @@
 // The four services — app, port, database, URL variable, NATS user, schema folder — in the one
 // table every tool reads (start, infra, migrate, the tests, compare, bench, the docker-compose
 // check), and the migrator's error type.
-export { ROOT as PROJECT_ROOT } from './paths';
+export { ROOT as PROJECT_ROOT } from '../devstack/paths';
 
 export type ServiceName = 'order' | 'inventory' | 'payment' | 'orchestrator';
 

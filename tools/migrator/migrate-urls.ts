@@ -1,4 +1,4 @@
-import type { InfraUrls } from './infra';
+import type { InfraUrls } from '../devstack/infra';
 import { migrateAll, SERVICES, type ServiceName } from './migrator';
 
 /** Creates missing databases and applies pending migrations for the URLs infra resolved. */

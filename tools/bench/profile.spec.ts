@@ -9,7 +9,7 @@ describe('packageOf', () => {
     ['file:///repo/node_modules/@dbos-inc/dbos-sdk/node_modules/commander/index.js', 'x', 'commander'],
     ['file:///repo/dist/apps/order-service/libs/outbox/src/relay.js', 'x', 'passo:libs/outbox'],
     ['file:///repo/dist/apps/order-service/apps/order-service/src/main.js', 'x', 'passo:apps/order-service'],
-    ['file:///repo/scripts/lib/bench/dbos/app.ts', 'x', 'passo:scripts/lib'],
+    ['file:///repo/tools/bench/dbos/app.ts', 'x', 'passo:tools/bench'],
     ['node:internal/streams/writable', 'x', 'node:internal'],
     ['node:net', 'x', 'node:internal'],
     ['wasm://wasm/0012abcd', 'x', '(wasm)'],

@@ -1,4 +1,4 @@
-import { textTable } from '../text-table';
+import { textTable } from '../compare/text-table';
 import type { Violation, ViolationKind } from '../audit';
 import type { ScenarioResult } from './run-scenario';
 

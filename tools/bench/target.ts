@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { PlannedOrder, Workload } from '../compare/workload';
-import { STATE_DIR } from '../paths';
-import { processName } from '../ports';
+import { STATE_DIR } from '../devstack/paths';
+import { processName } from '../devstack/ports';
 import { processCpu, readStat, rssMiB, treeCpu } from './proc';
 
 /** One order as the system's database has it at the end of a phase. */

@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
-import { natsConnectOptions } from '../../../libs/outbox/src/nats/nats-connect';
+import { natsConnectOptions } from '../../libs/outbox/src/nats/nats-connect';
 import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { APPS, appEntry, isHealthy } from '../apps';
-import type { DatabaseUrlVar } from '../services';
-import { type ChildSpec, Supervisor } from '../supervisor';
-import type { Infra } from '../infra';
+import { APPS, appEntry, isHealthy } from './apps';
+import type { DatabaseUrlVar } from '../services/services';
+import { type ChildSpec, Supervisor } from './supervisor';
+import type { Infra } from '../devstack/infra';
 import type { AuditDatabases, QueryFn } from '../audit';
-import { migrate, SERVICES, type ServiceName } from '../migrator';
-import { dropDatabase, ensureDatabase, withDatabase } from '../pg-admin';
-import { freePort } from '../ports';
+import { migrate, SERVICES, type ServiceName } from '../migrator/migrator';
+import { dropDatabase, ensureDatabase, withDatabase } from '../devstack/pg-admin';
+import { freePort } from '../devstack/ports';
 import { type RunningApp, type SpawnOptions, spawnRunApp, stopApp, waitHealthy } from './app-processes';
 
 /** What the counters said at one moment: the measurements are differences of two of these. */
@@ -101,7 +101,7 @@ export class CompareSystem {
   }
 
   /**
-   * The four apps under the Supervisor `npm start` uses (scripts/lib/supervisor.ts): an app that
+   * The four apps under the Supervisor `npm start` uses (tools/system/supervisor.ts): an app that
    * dies (the lab's crash fault) is restarted on its port, with the events to report it. Each
    * app's lines go to `logFile(app)`. Resolves when all are healthy.
    */

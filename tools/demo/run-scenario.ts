@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SagaMode } from '@passo/contracts';
-import { APPS } from '../apps';
+import { APPS } from '../system/apps';
 import { audit, type AuditResult } from '../audit';
-import type { Infra } from '../infra';
-import { STATE_DIR } from '../paths';
-import { CompareSystem } from '../compare/system';
+import type { Infra } from '../devstack/infra';
+import { STATE_DIR } from '../devstack/paths';
+import { CompareSystem } from '../system/harness';
 import { setUp } from '../compare/traffic';
 import { planWorkload } from '../compare/workload';
 import type { Scenario } from './scenarios';
