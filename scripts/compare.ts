@@ -18,7 +18,7 @@ import { runMode, STATS_FLUSH_MS } from '../tools/compare/run-mode';
 import { SettleTimeout, setUp } from '../tools/compare/traffic';
 import { CompareSystem } from '../tools/system/harness';
 import { planWorkload } from '../tools/compare/workload';
-import { ensureInfra } from '../tools/devstack/infra';
+import { runCommand, UsageError, withInfra } from '../tools/system/command';
 
 const log = (line: string) => process.stderr.write(`[compare] ${line}\n`);
 
@@ -71,43 +71,17 @@ function options(argv: string[]): Options | 'help' {
   };
 }
 
-class UsageError extends Error {}
-
 async function main(): Promise<number> {
   const opts = options(process.argv.slice(2));
-  if (opts === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const infra = await ensureInfra(log);
-  const system = new CompareSystem(infra, log);
-  let interrupted = false;
-  const interrupt = (signal: string) => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: stopping the apps, removing the run's databases and streams…`);
-    void system
-      .stop({ signalled: signal === 'SIGINT' })
-      .then(() => infra.stop())
-      .then(() => log('stopped; nothing of the run is left'))
-      .finally(() => process.exit(130));
-  };
-  process.on('SIGINT', () => interrupt('SIGINT'));
-  process.on('SIGTERM', () => interrupt('SIGTERM'));
-  try {
+  if (opts === 'help') return (void process.stdout.write(`${USAGE}\n`), 0);
+  return withInfra(log, async (infra, cleanup) => {
+    const system = new CompareSystem(infra, log);
+    cleanup.add((signalled) => system.stop({ signalled }));
     await system.createDatabases();
     await buildApps(log);
     await system.startApps();
-    return await compare(system, opts);
-  } catch (error) {
-    if (interrupted) await new Promise(() => undefined); // the interrupt handler exits
-    throw error;
-  } finally {
-    if (!interrupted) {
-      await system.stop();
-      await infra.stop();
-    }
-  }
+    return compare(system, opts);
+  });
 }
 
 async function compare(system: CompareSystem, opts: Options): Promise<number> {
@@ -149,10 +123,4 @@ async function compare(system: CompareSystem, opts: Options): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    log(error instanceof UsageError ? `usage: ${error.message}` : (error.stack ?? error.message));
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+runCommand(log, main);

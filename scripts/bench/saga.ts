@@ -9,14 +9,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompareSystem } from '../../tools/system/harness';
-import { ensureInfra } from '../../tools/devstack/infra';
-import { parseBenchArgs, UsageError, USAGE } from '../../tools/bench/options';
+import { parseBenchArgs, USAGE } from '../../tools/bench/options';
 import { profileLines, type ProfileSummary, summariseDir } from '../../tools/bench/profile';
 import { benchTable, footnotes, memoryLines } from '../../tools/bench/report';
 import { RESULTS_DIR, runName, writeResults } from '../../tools/bench/results';
 import { cpuProf, runBench, startSystem, type BenchRun } from '../../tools/bench/run';
 import { natsProcess, postgresProcess } from '../../tools/bench/target';
 import { ROOT } from '../../tools/devstack/paths';
+import { runCommand, withInfra } from '../../tools/system/command';
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -28,29 +28,18 @@ async function main(): Promise<number> {
   const profileDir = opts.profile ? join(RESULTS_DIR, 'profiles', run) : undefined;
   mkdirSync(logDir, { recursive: true });
   log(`run ${run}: app logs in ${logDir}${profileDir ? `, CPU profiles in ${profileDir}` : ''}`);
-  const infra = await ensureInfra(log);
-  const system = new CompareSystem(infra, log, {
-    name: 'bench',
-    logLevel: 'info', // the apps' default, as npm start runs them
-    spawn: (app) => ({
-      logFile: join(logDir, `${app}.log`),
-      nodeArgs: profileDir ? cpuProf(join(profileDir, app)) : [],
-    }),
-  });
-  const server = infra.adminUrl ?? infra.urls.ORDER_DATABASE_URL;
-  const bench: BenchRun = { system, server, shared: [], logDir, profileDir };
-  let interrupted = false;
-  const interrupt = (signal: string) => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: stopping the apps, removing the run's databases and streams…`);
-    void Promise.all([bench.dbos?.stop(), system.stop({ signalled: signal === 'SIGINT' })])
-      .then(() => infra.stop())
-      .finally(() => process.exit(130));
-  };
-  process.on('SIGINT', () => interrupt('SIGINT'));
-  process.on('SIGTERM', () => interrupt('SIGTERM'));
-  try {
+  return withInfra(log, async (infra, cleanup) => {
+    const system = new CompareSystem(infra, log, {
+      name: 'bench',
+      logLevel: 'info', // the apps' default, as npm start runs them
+      spawn: (app) => ({
+        logFile: join(logDir, `${app}.log`),
+        nodeArgs: profileDir ? cpuProf(join(profileDir, app)) : [],
+      }),
+    });
+    const server = infra.adminUrl ?? infra.urls.ORDER_DATABASE_URL;
+    const bench: BenchRun = { system, server, shared: [], logDir, profileDir };
+    cleanup.add(async (signalled) => Promise.all([bench.dbos?.stop(), system.stop({ signalled })]));
     await startSystem(system, log);
     bench.shared = [await postgresProcess(server), natsProcess()];
     const results = await runBench(bench, opts, log);
@@ -70,15 +59,7 @@ async function main(): Promise<number> {
     }
     log(`results in ${writeResults(run, opts, results, profiles)}`);
     return verdict(results);
-  } catch (error) {
-    if (interrupted) await new Promise(() => undefined); // the interrupt handler exits
-    throw error;
-  } finally {
-    if (!interrupted) {
-      await system.stop();
-      await infra.stop();
-    }
-  }
+  });
 }
 
 function verdict(results: Awaited<ReturnType<typeof runBench>>): number {
@@ -98,10 +79,4 @@ function verdict(results: Awaited<ReturnType<typeof runBench>>): number {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    log(error instanceof UsageError ? `usage: ${error.message}\n${USAGE}` : (error.stack ?? error.message));
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+runCommand(log, main, USAGE);

@@ -16,7 +16,7 @@ import type { CompareSystem } from '../../tools/system/harness';
 import { demoFootnotes, demoTable } from '../../tools/demo/report';
 import { runScenario, type ScenarioResult } from '../../tools/demo/run-scenario';
 import { deliveryFaults, REDELIVER, scenarios } from '../../tools/demo/scenarios';
-import { ensureInfra } from '../../tools/devstack/infra';
+import { runCommand, UsageError, withInfra } from '../../tools/system/command';
 
 const log = (line: string) => process.stderr.write(`[demo] ${line}\n`);
 
@@ -25,8 +25,6 @@ const USAGE = `npm run demo:dual-write -- [--orders 40] [--seed 1] [--mode ${SAG
   --seed     the lab's seed: the same seed draws the same faults
   --mode     the saga mode of every order
   --details  list every violation the auditor found, with its ids`;
-
-class UsageError extends Error {}
 
 function options(argv: string[]) {
   let values;
@@ -63,20 +61,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const infra = await ensureInfra(log);
-  let current: CompareSystem | undefined;
-  let interrupted = false;
-  const interrupt = (signal: string) => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`${signal}: stopping the apps, removing the run's databases and streams…`);
-    void Promise.resolve(current?.stop({ signalled: signal === 'SIGINT' }))
-      .then(() => infra.stop())
-      .finally(() => process.exit(130));
-  };
-  process.on('SIGINT', () => interrupt('SIGINT'));
-  process.on('SIGTERM', () => interrupt('SIGTERM'));
-  try {
+  return withInfra(log, async (infra, cleanup) => {
     await buildApps(log);
     const results: ScenarioResult[] = [];
     const all = scenarios(opts.seed);
@@ -84,6 +69,8 @@ async function main(): Promise<number> {
       log(
         `${n + 1}/${all.length} ${scenario.name}: ${opts.orders} ${opts.mode} orders, lab ${JSON.stringify(scenario.lab)}`,
       );
+      let current: CompareSystem | undefined;
+      cleanup.add(async (signalled) => current?.stop({ signalled }));
       const result = await runScenario(
         infra,
         scenario,
@@ -110,18 +97,7 @@ async function main(): Promise<number> {
     const unharmed = results.filter((r) => !r.scenario.expectClean && r.audit.violations.length === 0);
     for (const r of unharmed) log(`${r.scenario.name} came out clean this time: the faults missed; try more --orders`);
     return dirty.length > 0 ? 1 : 0;
-  } catch (error) {
-    if (interrupted) await new Promise(() => undefined); // the interrupt handler exits
-    throw error;
-  } finally {
-    if (!interrupted) await infra.stop();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    log(error instanceof UsageError ? `usage: ${error.message}` : (error.stack ?? error.message));
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+runCommand(log, main, USAGE);

@@ -32,7 +32,8 @@ export const USAGE = `npm run bench:saga -- [options]
   --profile        node --cpu-prof for every app (and DBOS), then self time by package
   -h, --help       this text`;
 
-export class UsageError extends Error {}
+export { UsageError } from '../system/command';
+import { UsageError } from '../system/command';
 
 /** The bench's options from argv (no `node` or script), or 'help'; UsageError names what is wrong. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
