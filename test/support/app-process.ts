@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { appEntry, type AppInfo } from '../../tools/system/apps';
+import type { AppInfo } from '../../tools/system/apps';
+import { spawnRunApp } from '../../tools/system/app-processes';
 import { freePort } from '../../tools/devstack/ports';
 import { SERVICES } from '../../tools/services/services';
 import { testNatsUsersEnv } from './databases';
@@ -33,35 +33,24 @@ export function appNatsEnv(name: AppInfo['name']): Record<string, string> {
  */
 export async function spawnApp(name: AppInfo['name'], env: Record<string, string>): Promise<AppProcess> {
   const port = Number(env.PORT ?? (await freePort()));
-  const child = spawn(process.execPath, [appEntry(name)], {
-    // Not the project root: a developer's .env (from `npm run infra`) must not leak into tests.
-    cwd: tmpdir(),
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'warn',
-      // Its own streams and consumer groups: never a developer's running system's (or another test's).
-      PASSO_TOPOLOGY_PREFIX: `t${randomUUID().slice(0, 8)}`,
-      ...appNatsEnv(name),
-      ...env,
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | NodeJS.Signals | null>((done) =>
-    child.once('exit', (code, signal) => done(code ?? signal)),
-  );
+  const defaults = {
+    LOG_LEVEL: 'warn',
+    // Its own streams and consumer groups: never a developer's running system's (or another test's).
+    PASSO_TOPOLOGY_PREFIX: `t${randomUUID().slice(0, 8)}`,
+    ...appNatsEnv(name),
+  };
+  // The one way the tools spawn an app (tools/system/app-processes.ts): cwd outside the project,
+  // so a developer's .env (from `npm run infra`) does not leak into tests.
+  const app = spawnRunApp(name, port, { ...defaults, ...env }, () => undefined, { keepOutput: true });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: app.url,
     port,
-    child,
-    output: () => output,
-    exited,
+    child: app.child,
+    output: app.output,
+    exited: app.exited,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      if (app.child.exitCode === null && app.child.signalCode === null) app.child.kill(signal);
+      return app.exited;
     },
   };
 }

@@ -13,7 +13,11 @@ export interface RunningApp {
   child: ChildProcess;
   /** Set once the process ended (code or signal). */
   exit?: string;
+  /** The exit code, or the signal that ended it. */
+  exited: Promise<number | NodeJS.Signals | null>;
   lastLines(): string;
+  /** Everything it wrote, with `keepOutput` (the tests' assertions and failure messages); else the last lines. */
+  output(): string;
 }
 
 export interface SpawnOptions {
@@ -24,6 +28,8 @@ export interface SpawnOptions {
    * the caller no CPU: the child writes straight to the file).
    */
   logFile?: string;
+  /** Keep every line it writes, for output() (default: the last 40 only). */
+  keepOutput?: boolean;
 }
 
 /**
@@ -35,7 +41,7 @@ export function spawnRunApp(
   port: number,
   env: Record<string, string>,
   log: (line: string) => void,
-  { nodeArgs = [], logFile }: SpawnOptions = {},
+  { nodeArgs = [], logFile, keepOutput = false }: SpawnOptions = {},
 ): RunningApp {
   const fd = logFile === undefined ? undefined : openSync(logFile, 'a');
   const child = spawn(process.execPath, [...nodeArgs, appEntry(name)], {
@@ -45,14 +51,25 @@ export function spawnRunApp(
   });
   if (fd !== undefined) closeSync(fd); // the child holds its own copy
   const lines: string[] = [];
+  let all = '';
+  const exited = new Promise<number | NodeJS.Signals | null>((done) =>
+    child.once('exit', (code, signal) => {
+      app.exit = String(code ?? signal);
+      done(code ?? signal);
+    }),
+  );
+  const lastLines = () => (logFile === undefined ? lines.join('\n') : tailOf(logFile));
   const app: RunningApp = {
     name,
     port,
     url: `http://127.0.0.1:${port}`,
     child,
-    lastLines: () => (logFile === undefined ? lines.join('\n') : tailOf(logFile)),
+    exited,
+    lastLines,
+    output: () => (keepOutput ? all : lastLines()),
   };
   const keep = (chunk: Buffer) => {
+    if (keepOutput) all += chunk.toString();
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       lines.push(line);
       if (lines.length > KEPT_LINES) lines.shift();
@@ -61,7 +78,6 @@ export function spawnRunApp(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  child.once('exit', (code, signal) => (app.exit = String(code ?? signal)));
   return app;
 }
 
