@@ -23,6 +23,7 @@ import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 import { consumedUpTo, publishAs, natsConnection, storedMessages, type StoredMessage } from '../support/nats';
+import { newTraceparent } from '../support/trace';
 
 type InventoryEvent = StockReserved | StockReservationFailed | StockReleased;
 type Item = { sku: string; quantity: number };
@@ -254,6 +255,31 @@ describe('inventory-service: reservations in the choreographed saga', () => {
       expect(await reservation(orderId)).toEqual({ status: 'RESERVED', amountCents: 9_300, lines: 2 });
       expect(await outboxTypes(orderId)).toEqual(['StockReserved']);
       await expectConserved(book, mug);
+    },
+  );
+
+  it.each(['choreography', 'orchestration'] as const)(
+    '%s: every answer carries the trace context (W3C traceparent) of the message it answers',
+    async (sagaMode) => {
+      const { reserve, releases } = modes[sagaMode];
+      const pen = await product('PEN', 150, 3);
+      const reserving = { ...reserve.build([{ sku: pen, quantity: 1 }]), traceparent: newTraceparent() };
+      await reserve.publish(reserving);
+      const { orderId } = reserving.payload;
+      expect(await event(StockReserved, orderId)).toMatchObject({
+        ...{ causationId: reserving.id, traceparent: reserving.traceparent },
+      });
+      const releasing = { ...releases[0].build(orderId), traceparent: newTraceparent() };
+      await releases[0].publish(releasing);
+      expect(await event(StockReleased, orderId)).toMatchObject({
+        ...{ causationId: releasing.id, traceparent: releasing.traceparent },
+      });
+      const refused = { ...reserve.build([{ sku: sku('NONE'), quantity: 1 }]), traceparent: newTraceparent() };
+      await reserve.publish(refused);
+      expect(await event(StockReservationFailed, refused.payload.orderId)).toMatchObject({
+        ...{ causationId: refused.id, traceparent: refused.traceparent },
+      });
+      await expectConserved(pen);
     },
   );
 

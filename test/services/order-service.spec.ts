@@ -20,6 +20,7 @@ import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 import { consumedUpTo, publishAs, natsConnection, storedMessages } from '../support/nats';
+import { newTraceparent } from '../support/trace';
 
 type Settled = OrderConfirmed | OrderCancelled;
 
@@ -258,5 +259,27 @@ describe('order-service: settling the order', () => {
       expect(await order(id)).toMatchObject({ status: 'PENDING', cancellationReason: null });
       expect(await outboxTypes(id)).toEqual(['OrderPlaced']);
     });
+  });
+
+  it("carries the consumed message's trace context (W3C traceparent) on to its answer, command or event", async () => {
+    const commanded = await placed('orchestration');
+    const confirm = { ...confirmOrder(commanded, 4_200), traceparent: newTraceparent() };
+    await deliver(ConfirmOrder, confirm);
+    const choreographed = await placed('choreography');
+    const failed = {
+      ...envelope(StockReservationFailed, {
+        ...{ orderId: choreographed, sagaMode: 'choreography' },
+        ...{ reason: 'UNKNOWN_SKU', sku: 'BOOK-1' },
+      }),
+      traceparent: newTraceparent(),
+    };
+    await deliver(StockReservationFailed, failed);
+
+    expect(await published(commanded, 1)).toMatchObject([
+      { type: 'OrderConfirmed', causationId: confirm.id, traceparent: confirm.traceparent },
+    ]);
+    expect(await published(choreographed, 1)).toMatchObject([
+      { type: 'OrderCancelled', causationId: failed.id, traceparent: failed.traceparent },
+    ]);
   });
 });

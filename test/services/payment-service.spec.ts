@@ -19,6 +19,7 @@ import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 import { consumedUpTo, publishAs, natsConnection, storedMessages, type StoredMessage } from '../support/nats';
+import { newTraceparent } from '../support/trace';
 
 type PaymentEvent = PaymentCompleted | PaymentFailed | PaymentRefunded;
 
@@ -149,6 +150,20 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
     expect(event.msgId).toBe(event.envelope.id);
     expect(await outboxTypes(message.payload.orderId)).toEqual(['PaymentCompleted']);
     await expectMoneyConserved(alice, 10_000);
+  });
+
+  it("carries StockReserved's trace context (W3C traceparent) on to the payment's event", async () => {
+    const alice = customer();
+    await wallet(alice, 1_000);
+    const message = { ...stockReserved(alice, 2_500), traceparent: newTraceparent() };
+    await publish(message);
+
+    const event = await emittedEvent(message.payload.orderId);
+    expect(event.envelope).toMatchObject({
+      type: 'PaymentFailed',
+      causationId: message.id,
+      traceparent: message.traceparent,
+    });
   });
 
   it('charges a wallet holding exactly the amount down to zero', async () => {
@@ -398,6 +413,25 @@ describe('payment-service: charging on StockReserved (choreography)', () => {
       expect(await balance(carol)).toBe(5_000);
       expect(await outboxTypes(payment.orderId)).toEqual(['PaymentCompleted', 'PaymentRefunded']);
       await expectMoneyConserved(carol, 5_000);
+    });
+
+    it('answers carry the trace context (W3C traceparent) of the command they answer', async () => {
+      const dave = customer();
+      await wallet(dave, 5_000);
+      const charge = { ...chargePayment(dave, 1_000), traceparent: newTraceparent() };
+      await deliver(ChargePayment, charge);
+      const { orderId } = charge.payload;
+      const refund = { ...refundPayment(orderId, (await settledPayment(orderId)).id), traceparent: newTraceparent() };
+      await deliver(RefundPayment, refund);
+
+      const events = await eventually(async () => {
+        const found = await emitted(orderId);
+        return found.length === 2 ? found.map((m) => m.envelope) : undefined;
+      });
+      expect(events).toMatchObject([
+        { type: 'PaymentCompleted', causationId: charge.id, traceparent: charge.traceparent },
+        { type: 'PaymentRefunded', causationId: refund.id, traceparent: refund.traceparent },
+      ]);
     });
 
     it('refunds once when refunds with new message ids arrive together', async () => {

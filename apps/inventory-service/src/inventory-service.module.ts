@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { StockReleased, StockReservationFailed, StockReserved } from '@passo/contracts';
+import { participantSteps } from '@passo/outbox';
 import { appOutbox, PlatformModule } from '@passo/platform';
 import { env } from './env';
 import { PrismaClient } from '@passo/prisma/inventory';
@@ -14,6 +15,9 @@ import { ReservationsRepository } from './reservations/reservations.repository';
 import { ReserveStockHandler } from './reservations/reserve-stock.handler';
 import { SellStockHandler } from './reservations/sell-stock.handler';
 
+/** The inbox's consumer name: the app's JetStream consumer group too (bootstrap's `service`). */
+const INBOX_CONSUMER = 'inventory-service';
+
 @Module({
   imports: [
     PlatformModule.forRoot({
@@ -26,6 +30,7 @@ import { SellStockHandler } from './reservations/sell-stock.handler';
   ],
   controllers: [ProductsController, ReservationsConsumer],
   providers: [
+    participantSteps(INBOX_CONSUMER, PrismaClient),
     ProductsRepository,
     UpsertProductHandler,
     GetProductHandler,

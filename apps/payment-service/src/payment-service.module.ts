@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PaymentCompleted, PaymentFailed, PaymentRefunded } from '@passo/contracts';
+import { participantSteps } from '@passo/outbox';
 import { appOutbox, PlatformModule } from '@passo/platform';
 import { env } from './env';
 import { PrismaClient } from '@passo/prisma/payment';
@@ -15,6 +16,9 @@ import { PaymentsController } from './payments/payments.controller';
 import { PaymentsRepository } from './payments/payments.repository';
 import { RefundPaymentHandler } from './payments/refund-payment.handler';
 
+/** The inbox's consumer name: the app's JetStream consumer group too (bootstrap's `service`). */
+const INBOX_CONSUMER = 'payment-service';
+
 @Module({
   imports: [
     PlatformModule.forRoot({
@@ -27,6 +31,7 @@ import { RefundPaymentHandler } from './payments/refund-payment.handler';
   ],
   controllers: [CustomersController, PaymentsController, PaymentsConsumer],
   providers: [
+    participantSteps(INBOX_CONSUMER, PrismaClient),
     CustomersRepository,
     PaymentsRepository,
     UpsertCustomerHandler,

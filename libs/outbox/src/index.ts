@@ -2,6 +2,7 @@ export * from './errors/classify';
 export * from './errors/message-rejected.error';
 export * from './errors/unpublishable-message.error';
 export * from './inbox/inbox.service';
+export * from './inbox/participant-step';
 export * from './jetstream/streams';
 export * from './jetstream/topology';
 export * from './outbox.module';

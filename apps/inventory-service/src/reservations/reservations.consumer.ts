@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Payload } from '@nestjs/microservices';
 import {
   type Envelope,
+  isChoreographed,
   OrderCancelled,
   OrderConfirmed,
   OrderPlaced,
@@ -11,10 +12,9 @@ import {
   ReserveStock as ReserveStockCommand,
   SellStock as SellStockCommand,
 } from '@passo/contracts';
-import { OnMessage } from '@passo/outbox';
+import { causeOf, OnMessage } from '@passo/outbox';
 import { ReleaseStock } from './release-stock.handler';
 import { ReserveStock } from './reserve-stock.handler';
-import { causeOf, isChoreographed } from './reservation';
 import { SellStock } from './sell-stock.handler';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '@passo/prisma/inventory';
-import { bySku, type PricedLine } from './reservation';
+import { bySku, type PricedLine } from './stock-lines';
 
 type Tx = Prisma.TransactionClient;
 export interface Stock {

@@ -1,14 +1,14 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type OrderPlaced, StockReservationFailed, StockReserved } from '@passo/contracts';
-import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
-import { type Prisma, PrismaClient } from '@passo/prisma/inventory';
-import { amountOf, INBOX_CONSUMER, priceLines, stockLines } from './reservation';
+import { type Emit, ParticipantSteps, type StepCause } from '@passo/outbox';
+import type { Prisma } from '@passo/prisma/inventory';
 import { ReservationsRepository } from './reservations.repository';
+import { amountOf, priceLines, stockLines } from './stock-lines';
 
 export class ReserveStock {
   constructor(
     readonly order: Pick<OrderPlaced, 'orderId' | 'sagaMode' | 'customerId' | 'items'>,
-    readonly cause: MessageCause,
+    readonly cause: StepCause,
   ) {}
 }
 
@@ -18,19 +18,16 @@ type Tx = Prisma.TransactionClient;
 @CommandHandler(ReserveStock)
 export class ReserveStockHandler implements ICommandHandler<ReserveStock, void> {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly inbox: InboxService,
-    private readonly outbox: OutboxService,
+    private readonly steps: ParticipantSteps<Tx>,
     private readonly reservations: ReservationsRepository,
   ) {}
 
   async execute({ order, cause }: ReserveStock): Promise<void> {
-    await this.inbox.handle(this.db, INBOX_CONSUMER, cause, (tx) => this.reserve(tx, order, cause));
+    await this.steps.run(cause, (tx, emit) => this.reserve(tx, emit, order));
   }
 
-  private async reserve(tx: Tx, order: ReserveStock['order'], cause: MessageCause): Promise<void> {
+  private async reserve(tx: Tx, emit: Emit, order: ReserveStock['order']): Promise<void> {
     const { orderId, sagaMode, customerId } = order;
-    const meta = { correlationId: orderId, causationId: cause.id };
     const lines = stockLines(order.items);
     // Checked under the products' locks, before anything is written: a refusal has nothing to undo.
     const outcome = priceLines(
@@ -44,14 +41,12 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStock, void> 
       // Kept as a closed, empty reservation: a re-sent OrderPlaced must not reserve later (after a
       // restock) for an order that is cancelled by then.
       if (!(await this.reservations.claim(tx, orderId, 'RELEASED'))) return;
-      const failed = { orderId, sagaMode, reason: outcome.refused, sku: outcome.sku };
-      await this.outbox.add(tx, StockReservationFailed, failed, meta);
+      await emit(StockReservationFailed, { orderId, sagaMode, reason: outcome.refused, sku: outcome.sku });
       return;
     }
     const amountCents = amountOf(outcome.lines);
     // The order's one reservation decides: a duplicate (even under a new message id) does nothing.
     if (!(await this.reservations.reserve(tx, orderId, amountCents, outcome.lines))) return;
-    const reserved = { orderId, sagaMode, customerId, amountCents, lines: outcome.lines };
-    await this.outbox.add(tx, StockReserved, reserved, meta);
+    await emit(StockReserved, { orderId, sagaMode, customerId, amountCents, lines: outcome.lines });
   }
 }

@@ -1,13 +1,12 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InboxService, type MessageCause } from '@passo/outbox';
-import { PrismaClient } from '@passo/prisma/inventory';
-import { INBOX_CONSUMER } from './reservation';
+import { ParticipantSteps, type StepCause } from '@passo/outbox';
+import type { Prisma } from '@passo/prisma/inventory';
 import { ReservationsRepository } from './reservations.repository';
 
 export class SellStock {
   constructor(
     readonly orderId: string,
-    readonly cause: MessageCause,
+    readonly cause: StepCause,
   ) {}
 }
 
@@ -15,13 +14,12 @@ export class SellStock {
 @CommandHandler(SellStock)
 export class SellStockHandler implements ICommandHandler<SellStock, void> {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly inbox: InboxService,
+    private readonly steps: ParticipantSteps<Prisma.TransactionClient>,
     private readonly reservations: ReservationsRepository,
   ) {}
 
   async execute({ orderId, cause }: SellStock): Promise<void> {
     // Only from RESERVED: a repeated confirmation, or one after a release, moves nothing.
-    await this.inbox.handle(this.db, INBOX_CONSUMER, cause, (tx) => this.reservations.settle(tx, orderId, 'SOLD'));
+    await this.steps.run(cause, (tx) => this.reservations.settle(tx, orderId, 'SOLD'));
   }
 }

@@ -1,68 +1,71 @@
 import { Controller } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { Ctx, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import {
-  CancelOrder,
-  ConfirmOrder,
+  CancelOrder as CancelOrderCommand,
+  ConfirmOrder as ConfirmOrderCommand,
+  isChoreographed,
   PaymentCompleted,
   PaymentFailed,
   StockReservationFailed,
   StockReserved,
   type Envelope,
-  type SagaMode,
+  type MessageContract,
 } from '@passo/contracts';
-import { JetStreamContext, OnMessage } from '@passo/outbox';
+import { causeOf, OnMessage } from '@passo/outbox';
+import { CancelOrder } from './cancel-order.handler';
+import { ConfirmOrder } from './confirm-order.handler';
 import { RecordPrices } from './record-prices.handler';
-import { type Decision, SettleOrder } from './settle-order.handler';
 
-type SagaMessage = Envelope<{ orderId: string; sagaMode: SagaMode }>;
-
-/** In choreography the order listens to its participants' events (orchestrated orders: the orchestrator decides). */
-const choreographed = (message: SagaMessage) => message.payload.sagaMode === 'choreography';
-
+/**
+ * The order's side of the saga, both ways: in choreography its participants' events settle it (an
+ * orchestrated order's events are the orchestrator's to decide on), in orchestration the
+ * orchestrator's commands. Both drive the same use cases, named after the commands.
+ */
 @Controller()
 export class OrderSagaConsumer {
   constructor(private readonly commands: CommandBus) {}
 
   @OnMessage(StockReserved)
-  async onStockReserved(@Payload() message: Envelope<StockReserved>, @Ctx() ctx: JetStreamContext) {
-    await this.commands.execute(new RecordPrices(message, ctx.subject));
+  async onStockReserved(@Payload() message: Envelope<StockReserved>): Promise<void> {
+    await this.commands.execute(new RecordPrices(message.payload, causeOf(message, StockReserved)));
   }
 
   @OnMessage(PaymentCompleted)
-  async onPaymentCompleted(@Payload() message: Envelope<PaymentCompleted>, @Ctx() ctx: JetStreamContext) {
-    if (!choreographed(message)) return;
-    await this.settle(message, { kind: 'confirm', totalCents: message.payload.amountCents }, ctx);
+  async onPaymentCompleted(@Payload() message: Envelope<PaymentCompleted>): Promise<void> {
+    if (!isChoreographed(message)) return;
+    const { orderId, sagaMode, amountCents } = message.payload;
+    const confirmation = { orderId, sagaMode, totalCents: amountCents };
+    await this.commands.execute(new ConfirmOrder(confirmation, causeOf(message, PaymentCompleted)));
   }
 
   @OnMessage(StockReservationFailed)
-  async onStockReservationFailed(@Payload() message: Envelope<StockReservationFailed>, @Ctx() ctx: JetStreamContext) {
-    if (!choreographed(message)) return;
-    await this.settle(message, { kind: 'cancel', reason: message.payload.reason }, ctx);
+  async onStockReservationFailed(@Payload() message: Envelope<StockReservationFailed>): Promise<void> {
+    if (!isChoreographed(message)) return;
+    await this.cancel(message, StockReservationFailed);
   }
 
   @OnMessage(PaymentFailed)
-  async onPaymentFailed(@Payload() message: Envelope<PaymentFailed>, @Ctx() ctx: JetStreamContext) {
-    if (!choreographed(message)) return;
-    await this.settle(message, { kind: 'cancel', reason: message.payload.reason }, ctx);
+  async onPaymentFailed(@Payload() message: Envelope<PaymentFailed>): Promise<void> {
+    if (!isChoreographed(message)) return;
+    await this.cancel(message, PaymentFailed);
   }
 
   // Commands need no mode check: their schema admits only orchestrated orders (else: dead letter).
 
-  @OnMessage(ConfirmOrder)
-  async onConfirmOrder(@Payload() message: Envelope<ConfirmOrder>, @Ctx() ctx: JetStreamContext) {
-    await this.settle(message, { kind: 'confirm', totalCents: message.payload.totalCents }, ctx);
+  @OnMessage(ConfirmOrderCommand)
+  async onConfirmOrder(@Payload() message: Envelope<ConfirmOrderCommand>): Promise<void> {
+    await this.commands.execute(new ConfirmOrder(message.payload, causeOf(message, ConfirmOrderCommand)));
   }
 
-  @OnMessage(CancelOrder)
-  async onCancelOrder(@Payload() message: Envelope<CancelOrder>, @Ctx() ctx: JetStreamContext) {
-    await this.settle(message, { kind: 'cancel', reason: message.payload.reason }, ctx);
+  @OnMessage(CancelOrderCommand)
+  async onCancelOrder(@Payload() message: Envelope<CancelOrderCommand>): Promise<void> {
+    await this.cancel(message, CancelOrderCommand);
   }
 
-  private async settle(message: SagaMessage, decision: Decision, ctx: JetStreamContext): Promise<void> {
-    const { orderId, sagaMode } = message.payload;
-    await this.commands.execute(
-      new SettleOrder({ orderId, sagaMode, decision }, { id: message.id, subject: ctx.subject }),
-    );
+  /** Every cancelling message carries the reason the order is cancelled with. */
+  private async cancel(message: Envelope<CancelOrder['cancellation']>, contract: MessageContract): Promise<void> {
+    const { orderId, sagaMode, reason } = message.payload;
+    await this.commands.execute(new CancelOrder({ orderId, sagaMode, reason }, causeOf(message, contract)));
   }
 }

@@ -1,26 +1,35 @@
 import { Injectable } from '@nestjs/common';
-import type { CancellationReason, SagaMode } from '@passo/contracts';
-import { Prisma, PrismaClient } from '@passo/prisma/order';
+import type { CancellationReason, OrderCancelled, OrderConfirmed, SagaMode } from '@passo/contracts';
+import { MessageRejectedError } from '@passo/outbox';
+import type { Prisma } from '@passo/prisma/order';
 
 type Tx = Prisma.TransactionClient;
 
 /** The order's side of the saga: state moves only forward, from PENDING. */
 @Injectable()
 export class OrderSagaRepository {
-  constructor(readonly db: PrismaClient) {}
+  /** PENDING → CONFIRMED with its total: true when it moved (see settle). */
+  confirm(tx: Tx, { orderId, sagaMode, totalCents }: OrderConfirmed): Promise<boolean> {
+    return this.settle(tx, orderId, sagaMode, { status: 'CONFIRMED', totalCents });
+  }
+
+  /** PENDING → CANCELLED with the reason: true when it moved (see settle). */
+  cancel(tx: Tx, { orderId, sagaMode, reason }: OrderCancelled): Promise<boolean> {
+    return this.settle(tx, orderId, sagaMode, { status: 'CANCELLED', reason });
+  }
 
   /**
-   * PENDING → `to` (CONFIRMED with its total, or CANCELLED with the reason), only for an order
-   * placed in `sagaMode`, in one statement. Returns the mode the order was placed in (undefined:
-   * no such order) and whether it moved: not from another state (a stale or repeated outcome),
-   * nor across modes.
+   * PENDING → `to`, only for an order placed in `sagaMode`, in one statement. False when nothing
+   * moved: no such order, or not from PENDING (a stale or repeated outcome, which announces nothing).
+   * The order's stored mode says who decides its outcome: a command for a choreographed order (or
+   * an event for an orchestrated one) is refused, with nothing changed (dead letter).
    */
-  async settle(
+  private async settle(
     tx: Tx,
     orderId: string,
     sagaMode: SagaMode,
     to: { status: 'CONFIRMED'; totalCents: number } | { status: 'CANCELLED'; reason: CancellationReason },
-  ): Promise<{ stored: SagaMode | undefined; moved: boolean }> {
+  ): Promise<boolean> {
     const totalCents = to.status === 'CONFIRMED' ? to.totalCents : null;
     const reason = to.status === 'CANCELLED' ? to.reason : null;
     const rows = await tx.$queryRaw<Array<{ stored: SagaMode; moved: boolean }>>`
@@ -32,7 +41,11 @@ export class OrderSagaRepository {
             FROM target WHERE o.id = target.id AND o.status = 'PENDING' AND target.saga_mode = ${sagaMode}::"SagaMode"
           RETURNING o.id)
       SELECT saga_mode::text AS stored, EXISTS (SELECT 1 FROM moved) AS moved FROM target`;
-    return { stored: rows[0]?.stored, moved: rows[0]?.moved ?? false };
+    const stored = rows[0]?.stored;
+    if (stored && stored !== sagaMode) {
+      throw new MessageRejectedError(`order ${orderId} runs in ${stored}: a ${sagaMode} outcome cannot settle it`);
+    }
+    return rows[0]?.moved ?? false;
   }
 
   /** The catalogue's prices, once: the first priced reservation wins. */

@@ -1,29 +1,26 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { Envelope, StockReserved } from '@passo/contracts';
-import { InboxService } from '@passo/outbox';
+import type { StockReserved } from '@passo/contracts';
+import { ParticipantSteps, type StepCause } from '@passo/outbox';
+import type { Prisma } from '@passo/prisma/order';
 import { OrderSagaRepository } from './order-saga.repository';
-import { CONSUMER } from './settle-order.handler';
 
 /** StockReserved prices the order (totalCents, each line's price) as the inventory charged it. */
 export class RecordPrices {
   constructor(
-    readonly message: Envelope<StockReserved>,
-    readonly subject: string,
+    readonly reservation: Pick<StockReserved, 'orderId' | 'amountCents' | 'lines'>,
+    readonly cause: StepCause,
   ) {}
 }
 
 @CommandHandler(RecordPrices)
 export class RecordPricesHandler implements ICommandHandler<RecordPrices> {
   constructor(
+    private readonly steps: ParticipantSteps<Prisma.TransactionClient>,
     private readonly orders: OrderSagaRepository,
-    private readonly inbox: InboxService,
   ) {}
 
-  async execute({ message, subject }: RecordPrices): Promise<void> {
-    const { orderId, amountCents, lines } = message.payload;
+  async execute({ reservation: { orderId, amountCents, lines }, cause }: RecordPrices): Promise<void> {
     const prices = new Map(lines.map((line) => [line.sku, line.priceCents]));
-    await this.inbox.handle(this.orders.db, CONSUMER, { id: message.id, subject }, (tx) =>
-      this.orders.recordPrices(tx, orderId, amountCents, prices),
-    );
+    await this.steps.run(cause, (tx) => this.orders.recordPrices(tx, orderId, amountCents, prices));
   }
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { PaymentCompleted, PaymentFailed, type Envelope, type StockReserved } from '@passo/contracts';
-import { InboxService, OutboxService } from '@passo/outbox';
-import { PrismaClient, type PaymentStatus } from '@passo/prisma/payment';
+import { PaymentCompleted, PaymentFailed, type StockReserved } from '@passo/contracts';
+import { ParticipantSteps, type StepCause } from '@passo/outbox';
+import type { PaymentStatus, Prisma } from '@passo/prisma/payment';
 import { isDuplicatePayment, PaymentsRepository } from './payments.repository';
 
 /** What a charge needs; StockReserved carries it (and so will the orchestrator's command). */
@@ -10,9 +10,8 @@ export type ChargeRequest = Pick<StockReserved, 'orderId' | 'sagaMode' | 'custom
 
 export class ChargePayment {
   constructor(
-    readonly message: Envelope<ChargeRequest>,
-    /** The contract subject it came on: recorded with the inbox entry. */
-    readonly subject: string,
+    readonly request: ChargeRequest,
+    readonly cause: StepCause,
   ) {}
 }
 
@@ -22,29 +21,28 @@ export type ChargeResult = PaymentStatus | null;
 @CommandHandler(ChargePayment)
 export class ChargePaymentHandler implements ICommandHandler<ChargePayment, ChargeResult> {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly inbox: InboxService,
-    private readonly outbox: OutboxService,
+    private readonly steps: ParticipantSteps<Prisma.TransactionClient>,
     private readonly payments: PaymentsRepository,
   ) {}
 
-  async execute({ message, subject }: ChargePayment): Promise<ChargeResult> {
-    const { orderId, sagaMode, customerId, amountCents } = message.payload;
-    const meta = { correlationId: orderId, causationId: message.id, traceparent: message.traceparent };
+  async execute({
+    request: { orderId, sagaMode, customerId, amountCents },
+    cause,
+  }: ChargePayment): Promise<ChargeResult> {
     try {
-      const handled = await this.inbox.handle(this.db, 'payment-service', { id: message.id, subject }, async (tx) => {
+      const handled = await this.steps.run(cause, async (tx, emit) => {
         // The order's one payment row decides, not the message id: a re-sent StockReserved is a no-op.
         const payment = await this.payments.charge(tx, { id: randomUUID(), orderId, customerId, amountCents });
         if (!payment) {
           // The dual-write lab's `inbox: off` shows a consumer without dedup: it takes every delivery
           // for the first, and the redelivered charge debits the wallet again.
-          if (!this.inbox.dedups) await this.payments.debit(tx, customerId, amountCents);
+          if (!this.steps.dedups) await this.payments.debit(tx, customerId, amountCents);
           return null;
         }
         const { reason } = payment;
         const event = { orderId, sagaMode, paymentId: payment.id, customerId, amountCents };
-        if (reason) await this.outbox.add(tx, PaymentFailed, { ...event, reason }, meta);
-        else await this.outbox.add(tx, PaymentCompleted, event, meta);
+        if (reason) await emit(PaymentFailed, { ...event, reason });
+        else await emit(PaymentCompleted, event);
         return payment.status;
       });
       return handled.duplicate ? null : handled.result;

@@ -1,7 +1,7 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentRefunded } from '@passo/contracts';
-import { InboxService, type MessageCause, OutboxService } from '@passo/outbox';
-import { PrismaClient } from '@passo/prisma/payment';
+import { ParticipantSteps, type StepCause } from '@passo/outbox';
+import type { Prisma } from '@passo/prisma/payment';
 import { PaymentsRepository } from './payments.repository';
 
 /** What a refund needs; the orchestrator's RefundPayment command carries it. */
@@ -10,8 +10,7 @@ export type RefundRequest = Pick<PaymentRefunded, 'orderId' | 'sagaMode' | 'paym
 export class RefundPayment {
   constructor(
     readonly request: RefundRequest,
-    /** The message it runs for: its id is the inbox key and the causation id of PaymentRefunded. */
-    readonly cause: MessageCause,
+    readonly cause: StepCause,
   ) {}
 }
 
@@ -19,21 +18,18 @@ export class RefundPayment {
 @CommandHandler(RefundPayment)
 export class RefundPaymentHandler implements ICommandHandler<RefundPayment, void> {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly inbox: InboxService,
-    private readonly outbox: OutboxService,
+    private readonly steps: ParticipantSteps<Prisma.TransactionClient>,
     private readonly payments: PaymentsRepository,
   ) {}
 
   async execute({ request: { orderId, sagaMode, paymentId }, cause }: RefundPayment): Promise<void> {
-    await this.inbox.handle(this.db, 'payment-service', cause, async (tx) => {
+    await this.steps.run(cause, async (tx, emit) => {
       // The payment's status decides, not the message id: a re-sent refund (new id) finds it REFUNDED,
       // and an unknown or FAILED payment took no money, so there is nothing to give back nor to answer.
       const payment = await this.payments.refund(tx, paymentId, orderId);
       if (!payment) return;
       const { customerId, amountCents } = payment;
-      const refunded = { orderId, sagaMode, paymentId, customerId, amountCents };
-      await this.outbox.add(tx, PaymentRefunded, refunded, { correlationId: orderId, causationId: cause.id });
+      await emit(PaymentRefunded, { orderId, sagaMode, paymentId, customerId, amountCents });
     });
   }
 }

@@ -1,10 +1,20 @@
 import { z } from 'zod';
-import { CentsSchema, ExternalIdSchema, SagaModeSchema } from '../http/common';
+import { CentsSchema, ExternalIdSchema, type SagaMode, SagaModeSchema } from '../http/common';
 import { MAX_ORDER_ITEMS, QuantitySchema } from '../http/orders';
 import { defineCommand, defineEvent } from './contract';
+import type { Envelope } from './envelope';
 
 /** Every saga message carries the order's mode: participants act only on their own model's orders. */
 export const SagaMessageBase = z.object({ orderId: z.uuid(), sagaMode: SagaModeSchema });
+
+/**
+ * Whether a saga event is the choreography's to act on: an orchestrated order's events are the
+ * orchestrator's, which commands its participants. The mode was fixed at placement and travels
+ * with every message of the saga.
+ */
+export function isChoreographed(message: Envelope<{ sagaMode: SagaMode }>): boolean {
+  return message.payload.sagaMode === 'choreography';
+}
 
 /**
  * Commands come only from the orchestrator, so only for orchestrated orders: a command for a

@@ -1,4 +1,4 @@
-import { amountOf, stockLines } from './reservation';
+import { amountOf, stockLines } from './stock-lines';
 
 describe('stockLines', () => {
   it('puts lines in sku order, the one order every transaction locks products in', () => {

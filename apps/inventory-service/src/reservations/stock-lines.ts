@@ -1,20 +1,4 @@
-import type { Envelope, MessageContract, SagaMode, StockReservationFailed } from '@passo/contracts';
-import type { MessageCause } from '@passo/outbox';
-
-/** The inbox's consumer name: the JetStream consumer group of this app too. */
-export const INBOX_CONSUMER = 'inventory-service';
-
-export function causeOf(message: Envelope, contract: MessageContract): MessageCause {
-  return { id: message.id, subject: contract.subject };
-}
-
-/**
- * Orchestrated orders are driven by the orchestrator's commands; in choreography inventory acts
- * on the events themselves. The mode was fixed when the order was placed and travels with it.
- */
-export function isChoreographed(message: Envelope<{ sagaMode: SagaMode }>): boolean {
-  return message.payload.sagaMode === 'choreography';
-}
+import type { StockReservationFailed } from '@passo/contracts';
 
 export interface StockLine {
   sku: string;
