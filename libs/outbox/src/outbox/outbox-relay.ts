@@ -13,7 +13,7 @@ import { LabFaultError } from '../lab/lab';
 import { printable } from '../printable';
 import { Topology } from '../jetstream/topology';
 import { natsConnectOptions } from '../nats/nats-connect';
-import { Backoff } from './backoff';
+import { RelayBackoff } from './relay-backoff';
 import { DEFAULT_RELAY_OPTIONS, type OutboxOptions, type RelayOptions } from './outbox.options';
 import { RelayMetrics } from './relay-metrics';
 import { deleteExpired } from './cleanup';
@@ -57,7 +57,7 @@ export class OutboxRelay {
   private readonly topology: Topology;
   private readonly pool: Pool;
   private readonly metrics: RelayMetrics;
-  private readonly backoff: Backoff;
+  private readonly backoff: RelayBackoff;
   private nats?: NatsConnection;
   private js?: JetStreamClient;
   private jsm?: JetStreamManager;
@@ -90,7 +90,7 @@ export class OutboxRelay {
     this.pool = new Pool({ connectionString: outbox.databaseUrl, max: 3, connectionTimeoutMillis: 5_000 });
     this.pool.on('error', () => undefined); // a dead idle client is replaced; the loop reports real failures
     this.metrics = new RelayMetrics(outbox.registry, this.pool, this.options.name);
-    this.backoff = new Backoff(this.options.backoffInitialMs, this.options.backoffMaxMs);
+    this.backoff = new RelayBackoff(this.options.backoffInitialMs, this.options.backoffMaxMs);
   }
 
   start(): void {

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { TransientReason } from '../errors/classify';
-import { transientDelayFor, type TransientBackoff } from './backoff';
+import { transientDelayFor, type TransientBackoff } from './nak-delays';
 import { describeError, oneLine } from './dead-letter';
 import type { TransportMetrics } from './transport-metrics';
 

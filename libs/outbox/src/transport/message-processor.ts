@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { checkEnvelope, type Envelope, type EnvelopeCheck, type MessageContract } from '@passo/contracts';
 import type { JetStreamClient, JsMsg } from 'nats';
 import { judgeFailure, type TransientReason } from '../errors/classify';
-import { delayFor, transientDelayFor } from './backoff';
+import { delayFor, transientDelayFor } from './nak-delays';
 import { describeError, oneLine, publishDeadLetter } from './dead-letter';
 import type { FailureCounts } from './failure-counts';
 import { Heartbeat } from './heartbeat';
