@@ -7,7 +7,7 @@ import { pausesConsumers, type TransientReason } from '../errors/classify';
 import { ensureStreams } from '../jetstream/streams';
 import { BatchQueue } from './batch-queue';
 import { ConsumerPause } from './consumer-pause';
-import { describeError } from './dead-letter';
+import { describeError } from './dead-letter-message';
 import { FailureCounts } from './failure-counts';
 import { JetStreamContext } from './jetstream.context';
 import { connectWithRetry, ensureDurable } from './jetstream-setup';

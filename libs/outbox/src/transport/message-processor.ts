@@ -3,7 +3,7 @@ import { checkEnvelope, type Envelope, type EnvelopeCheck, type MessageContract 
 import type { JetStreamClient, JsMsg } from 'nats';
 import { judgeFailure, type TransientReason } from '../errors/classify';
 import { delayFor, transientDelayFor } from './nak-delays';
-import { describeError, oneLine, publishDeadLetter } from './dead-letter';
+import { describeError, oneLine, publishDeadLetter } from './dead-letter-message';
 import type { FailureCounts } from './failure-counts';
 import { Heartbeat } from './heartbeat';
 import { JetStreamContext } from './jetstream.context';
