@@ -17,8 +17,20 @@ export interface RelayLogger {
   error(message: string): void;
 }
 
+/**
+ * For tests only: points where a test steps into the relay's round, to open a crash window or
+ * race it (test/outbox/fixtures/relay-child.ts, relay-wake.spec.ts). Apps and OutboxRelayService
+ * pass none; a hook is awaited, so a slow one slows the relay.
+ */
 export interface RelayTestHooks {
+  /** Runs after a batch is acked by the broker and before it is marked published (crash-window tests). */
   beforeMark?(ids: string[]): Promise<void> | void;
+}
+
+/** How a relay is built, besides the outbox's options and a logger. */
+export interface OutboxRelaySetup {
+  /** Test hooks only (see RelayTestHooks); never given by an app. */
+  hooks?: RelayTestHooks;
 }
 
 /**
@@ -48,10 +60,8 @@ export class OutboxRelay {
   constructor(
     private readonly outbox: OutboxOptions,
     private readonly logger: RelayLogger,
-    /** Test hook: runs after a batch is published and before it is marked (crash-window tests). */
-    beforeMark?: (ids: string[]) => Promise<void> | void,
+    { hooks = {} }: OutboxRelaySetup = {},
   ) {
-    const hooks: RelayTestHooks = { beforeMark };
     // An option given as undefined means "the default", not "unset".
     const given = Object.entries(outbox.relay ?? {}).filter(([, value]) => value !== undefined);
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...Object.fromEntries(given) };
