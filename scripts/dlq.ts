@@ -21,12 +21,12 @@ import {
   listDeadLetters,
   replayDeadLetter,
   type DeadLetter,
-} from '../libs/outbox/src/transport/dead-letters';
+} from '../libs/outbox/src/transport/dead-letter-admin';
 import {
   replayDeadLetters,
   type BulkReplayReport,
   type DeadLetterFilter,
-} from '../libs/outbox/src/transport/dead-letters-bulk';
+} from '../libs/outbox/src/transport/dead-letter-bulk-replay';
 
 const USAGE = [
   'usage: npm run dlq -- list [--limit N] | show <seq> | replay <seq>',

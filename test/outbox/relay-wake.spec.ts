@@ -66,8 +66,12 @@ describe('relay woken while it publishes', () => {
     const during: Record<string, () => Promise<void>> = {};
     let stopping: Promise<void> | undefined;
     const options = { ...f.options, notify: false, relay: { ...f.options.relay, pollIntervalMs: 60_000 } };
-    const relay: OutboxRelay = new OutboxRelay(options, quietLogger, async (ids) => {
-      for (const id of ids) await during[id]?.();
+    const relay: OutboxRelay = new OutboxRelay(options, quietLogger, {
+      hooks: {
+        beforeMark: async (ids) => {
+          for (const id of ids) await during[id]?.();
+        },
+      },
     });
     relay.start();
     try {

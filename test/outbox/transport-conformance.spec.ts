@@ -10,6 +10,7 @@ import {
   ConformancePing,
   describeTransportConformance,
   type ConformanceHandlers,
+  type TransportFeatures,
   type TransportUnderTest,
 } from './transport-conformance';
 
@@ -43,7 +44,18 @@ class ConformanceModule {
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
-describeTransportConformance('JetStreamTransport', async ({ concurrency }): Promise<TransportUnderTest> => {
+/** Every feature the suite has, so our run skips no case (a new feature must be declared here). */
+const JETSTREAM_FEATURES: TransportFeatures = {
+  guaranteedOrder: true, // a stream keeps publish order; concurrency 1 is one message in flight per durable
+  redeliveryOnFailure: true, // a nak, and the broker's delivery count
+  publishDeduplication: true, // Nats-Msg-Id within the stream's duplicate window
+  persistent: true, // file-storage streams, durable consumers
+  poisonIsolation: true, // invalid envelopes dead-lettered at their first delivery
+};
+
+describeTransportConformance('JetStreamTransport', JETSTREAM_FEATURES, openJetStream);
+
+async function openJetStream({ concurrency }: { concurrency: number }): Promise<TransportUnderTest> {
   const topology = new Topology({ prefix: `t${randomUUID().slice(0, 8)}` });
   const consumer = 'conformance';
   const nc = await connect(testNatsOptions());
@@ -97,4 +109,4 @@ describeTransportConformance('JetStreamTransport', async ({ concurrency }): Prom
       await nc.close();
     },
   };
-});
+}

@@ -1,6 +1,8 @@
 /**
  * What every message transport must do, whatever the broker (in the spirit of Watermill's
- * Pub/Sub tests): run `describeTransportConformance(name, factory)` for each implementation.
+ * Pub/Sub tests, `TestPubSub(t, features, constructor)`): run
+ * `describeTransportConformance(name, features, factory)` for each implementation, declaring what
+ * it promises. A case that needs a feature the transport does not declare is skipped, not failed.
  */
 import { randomUUID } from 'node:crypto';
 import { defineEvent, type Envelope, type MessageContract } from '@passo/contracts';
@@ -33,6 +35,44 @@ export interface TransportUnderTest {
   dispose(): Promise<void>;
 }
 
+/**
+ * What a transport may promise beyond the baseline (Watermill's `Features`, in our terms). The
+ * baseline, which every transport passes: every message published is handled, and handled once
+ * when nothing fails (the cases count deliveries exactly).
+ */
+export interface TransportFeatures {
+  /**
+   * One subject's messages are handled in publish order when the consumer runs one at a time
+   * (Watermill's GuaranteedOrderWithSingleSubscriber).
+   */
+  guaranteedOrder: boolean;
+  /** A message whose handler failed is delivered again, with its delivery count. */
+  redeliveryOnFailure: boolean;
+  /** A second publish with the same message id is dropped by the broker. */
+  publishDeduplication: boolean;
+  /**
+   * Messages outlive the consumer: a durable consumer group that was stopped gets what was
+   * published meanwhile, and not what it had acked (Watermill's Persistent).
+   */
+  persistent: boolean;
+  /**
+   * A message that is not a valid envelope of its contract is set aside (dead-lettered) at once,
+   * never handled, nor retried in front of the messages behind it.
+   */
+  poisonIsolation: boolean;
+}
+export type TransportFeature = keyof TransportFeatures;
+
+/** The suite's cases and the features each checks (none: the baseline). */
+const CASES = {
+  'consumes every published message exactly once': [],
+  'keeps the publish order of one subject with concurrency 1': ['guaranteedOrder'],
+  'redelivers a message whose handler failed': ['redeliveryOnFailure'],
+  'consumes a message published twice with the same id once (broker dedup)': ['publishDeduplication'],
+  'delivers what was published while no consumer ran, and nothing already handled': ['persistent'],
+  'does not let a poison message block the ones after it': ['poisonIsolation'],
+} satisfies Record<string, TransportFeature[]>;
+
 /** Retries must be quick in these cases: give the transport a short backoff. */
 export type TransportFactory = (options: { concurrency: number }) => Promise<TransportUnderTest>;
 
@@ -49,7 +89,18 @@ export function ping(n: number, id: string = randomUUID()): Envelope<Conformance
   };
 }
 
-export function describeTransportConformance(name: string, factory: TransportFactory): void {
+export function describeTransportConformance(
+  name: string,
+  features: TransportFeatures,
+  factory: TransportFactory,
+): void {
+  /** Runs a case when the transport declares every feature it needs; skips it (naming them) otherwise. */
+  function conformance(title: keyof typeof CASES, test: () => Promise<void>): void {
+    const missing = (CASES[title] as TransportFeature[]).filter((feature) => !features[feature]);
+    if (missing.length === 0) it(title, test);
+    else it.skip(`${title} (needs ${missing.join(', ')})`, test);
+  }
+
   describe(`${name} conformance`, () => {
     let transport: TransportUnderTest | undefined;
     const open = async (concurrency: number) => (transport = await factory({ concurrency }));
@@ -74,7 +125,7 @@ export function describeTransportConformance(name: string, factory: TransportFac
       return { deliveries, handlers, count, handledIds };
     }
 
-    it('consumes every published message exactly once', async () => {
+    conformance('consumes every published message exactly once', async () => {
       const t = await open(16);
       const rec = recorder();
       await t.start(rec.handlers);
@@ -86,7 +137,7 @@ export function describeTransportConformance(name: string, factory: TransportFac
       expect(sent.filter((e) => rec.count(e.id) !== 1)).toEqual([]);
     });
 
-    it('keeps the publish order of one subject with concurrency 1', async () => {
+    conformance('keeps the publish order of one subject with concurrency 1', async () => {
       const t = await open(1);
       // Earlier messages work longer: handlers that overlapped would finish out of order.
       const rec = recorder(undefined, (d) => (3 - (d.envelope.payload.n % 4)) * 5);
@@ -96,7 +147,7 @@ export function describeTransportConformance(name: string, factory: TransportFac
       expect(rec.deliveries.map((d) => d.envelope.payload.n)).toEqual(Array.from({ length: 30 }, (_, n) => n));
     });
 
-    it('redelivers a message whose handler failed', async () => {
+    conformance('redelivers a message whose handler failed', async () => {
       const t = await open(4);
       const rec = recorder((d) => d.deliveryCount === 1);
       await t.start(rec.handlers);
@@ -108,7 +159,7 @@ export function describeTransportConformance(name: string, factory: TransportFac
         expect(rec.deliveries.filter((d) => d.envelope.id === id).map((d) => d.deliveryCount)).toEqual([1, 2]);
     });
 
-    it('consumes a message published twice with the same id once (broker dedup)', async () => {
+    conformance('consumes a message published twice with the same id once (broker dedup)', async () => {
       const t = await open(4);
       const rec = recorder();
       await t.start(rec.handlers);
@@ -123,7 +174,7 @@ export function describeTransportConformance(name: string, factory: TransportFac
       expect(rec.deliveries).toHaveLength(2);
     });
 
-    it('delivers what was published while no consumer ran, and nothing already handled', async () => {
+    conformance('delivers what was published while no consumer ran, and nothing already handled', async () => {
       const t = await open(4);
       const rec = recorder();
       await t.start(rec.handlers);
@@ -140,7 +191,7 @@ export function describeTransportConformance(name: string, factory: TransportFac
       expect(rec.deliveries).toHaveLength(6);
     });
 
-    it('does not let a poison message block the ones after it', async () => {
+    conformance('does not let a poison message block the ones after it', async () => {
       const t = await open(1);
       const rec = recorder();
       await t.start(rec.handlers);

@@ -19,9 +19,9 @@ export {
   buildDeadLetter,
   type DeadLetterInput,
   type DeadLetterMessage,
-} from './transport/dead-letter';
-export * from './transport/dead-letters';
-export * from './transport/dead-letters-bulk';
+} from './transport/dead-letter-message';
+export * from './transport/dead-letter-admin';
+export * from './transport/dead-letter-bulk-replay';
 export * from './transport/jetstream.context';
 export * from './transport/jetstream.transport';
 export * from './transport/jetstream-transport.options';

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { RelayOptions } from './outbox.options';
+import type { RelayLogger } from './outbox-relay';
 
 /**
  * Deletes published outbox rows and inbox records past the retention (an inbox record outlives by
@@ -34,4 +35,26 @@ export async function deleteExpired(
     }
   }
   return total;
+}
+
+/** The leader's cleanup: `deleteExpired` at most once per `cleanupIntervalMs`, between batches. */
+export class RelayCleanup {
+  private last = 0;
+
+  constructor(
+    private readonly options: Pick<RelayOptions, 'retentionMs' | 'cleanupBatchSize' | 'cleanupIntervalMs' | 'name'>,
+    private readonly logger: RelayLogger,
+    private readonly keepGoing: () => boolean,
+  ) {}
+
+  due(): boolean {
+    return Date.now() - this.last > this.options.cleanupIntervalMs;
+  }
+
+  async run(session: PoolClient): Promise<void> {
+    this.last = Date.now();
+    const deleted = await deleteExpired(session, this.options, this.keepGoing);
+    if (deleted > 0)
+      this.logger.log(`${this.options.name}: cleaned up ${deleted} published outbox rows and inbox records`);
+  }
 }

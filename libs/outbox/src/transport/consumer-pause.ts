@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { TransientReason } from '../errors/classify';
-import { transientDelayFor, type TransientBackoff } from './backoff';
-import { describeError, oneLine } from './dead-letter';
+import { transientDelayFor, type TransientBackoff } from './nak-delays';
+import { describeError, oneLine } from './dead-letter-message';
 import type { TransportMetrics } from './transport-metrics';
 
 /** What a pull loop needs to know of the pause. */

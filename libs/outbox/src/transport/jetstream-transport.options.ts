@@ -6,7 +6,7 @@ import { Topology, type TopologyOptions } from '../jetstream/topology';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../outbox/publishable';
 import type { Lab } from '../lab/lab';
 import type { NatsCredentials } from '../nats/nats-connect';
-import { DEFAULT_BACKOFF_MS, DEFAULT_TRANSIENT_BACKOFF, type TransientBackoff } from './backoff';
+import { DEFAULT_BACKOFF_MS, DEFAULT_TRANSIENT_BACKOFF, type TransientBackoff } from './nak-delays';
 
 export interface JetStreamTransportOptions {
   servers: string | string[];

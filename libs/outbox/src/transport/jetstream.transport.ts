@@ -4,13 +4,14 @@ import type { Envelope, MessageContract } from '@passo/contracts';
 import type { JsMsg, NatsConnection } from 'nats';
 import { lastValueFrom } from 'rxjs';
 import { pausesConsumers, type TransientReason } from '../errors/classify';
+import { ensureDurable } from '../jetstream/consumers';
 import { ensureStreams } from '../jetstream/streams';
+import { connectWithRetry } from '../nats/connect-with-retry';
 import { BatchQueue } from './batch-queue';
 import { ConsumerPause } from './consumer-pause';
-import { describeError } from './dead-letter';
+import { describeError } from './dead-letter-message';
 import { FailureCounts } from './failure-counts';
 import { JetStreamContext } from './jetstream.context';
-import { connectWithRetry, ensureDurable } from './jetstream-setup';
 import {
   resolveTransportOptions,
   type JetStreamTransportOptions,

@@ -1,5 +1,8 @@
-/** Exponential backoff with full jitter in [delay/2, delay]: retries spread out, never stampede. */
-export class Backoff {
+/**
+ * The relay's wait between attempts while NATS or its database fails: exponential, with full jitter
+ * in [delay/2, delay], so retries spread out and never stampede.
+ */
+export class RelayBackoff {
   private attempt = 0;
 
   constructor(

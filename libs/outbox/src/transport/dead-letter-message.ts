@@ -1,3 +1,4 @@
+/** One dead letter: built from a failed message (dedup id, headers) and filed in the dead-letter stream. */
 import { headers as natsHeaders, type JetStreamClient, type JsMsg, type MsgHdrs, type PubAck } from 'nats';
 import type { Topology } from '../jetstream/topology';
 

@@ -1,4 +1,4 @@
-import { DEFAULT_BACKOFF_MS, delayFor, transientDelayFor } from './backoff';
+import { DEFAULT_BACKOFF_MS, delayFor, transientDelayFor } from './nak-delays';
 
 describe('delayFor', () => {
   const lowest = () => 0;

@@ -1,7 +1,8 @@
+/** The operator's side of the dead-letter stream (`npm run dlq`): list, show and replay one dead letter. */
 import { headers as natsHeaders, type JetStreamClient, type JetStreamManager, type StoredMsg } from 'nats';
 import type { MessageContract } from '@passo/contracts';
 import type { Topology } from '../jetstream/topology';
-import { DeadLetterHeader, headerPairs, isTransportHeader } from './dead-letter';
+import { DeadLetterHeader, headerPairs, isTransportHeader } from './dead-letter-message';
 
 export interface DeadLetter {
   /** Sequence in the dead-letter stream: what `show` and `replay` take. */

@@ -1,3 +1,4 @@
+/** Replaying many dead letters at once, chosen by consumer, subject or error (`npm run dlq -- replay --all`). */
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import type { Topology } from '../jetstream/topology';
 import {
@@ -8,7 +9,7 @@ import {
   type DeadLetter,
   type ReplayOptions,
   type ReplayResult,
-} from './dead-letters';
+} from './dead-letter-admin';
 
 /** Which dead letters a bulk replay takes; the filters combine (all must match), none = all. */
 export interface DeadLetterFilter {

@@ -1,5 +1,5 @@
-import { buildDeadLetter, describeError, MAX_ERROR_LENGTH, oneLine, type DeadLetterInput } from './dead-letter';
-import { replayMsgId } from './dead-letters';
+import { buildDeadLetter, describeError, MAX_ERROR_LENGTH, oneLine, type DeadLetterInput } from './dead-letter-message';
+import { replayMsgId } from './dead-letter-admin';
 
 const input = (overrides: Partial<DeadLetterInput> = {}): DeadLetterInput => ({
   subject: 't1.orders.event.order-placed.v1',

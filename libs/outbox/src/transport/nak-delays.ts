@@ -1,3 +1,8 @@
+/**
+ * How long a consumer waits before a failed message comes back (the delay of its nak): a list per
+ * attempt for a handler's own failures, capped doubling for transient ones (also the pause's
+ * probes of the database). The relay's own retry is outbox/relay-backoff.ts.
+ */
 export const DEFAULT_BACKOFF_MS: readonly number[] = Object.freeze([1_000, 2_000, 4_000, 8_000, 16_000]);
 
 /** ±20%: replicas that failed on the same outage do not all retry in the same instant. */

@@ -1,0 +1,139 @@
+import { ErrorCode, type JetStreamClient, type JetStreamManager, type NatsConnection, type PubAck } from 'nats';
+import type { Pool, PoolClient } from 'pg';
+import { LabFaultError, type Lab } from '../lab/lab';
+import { printable } from '../printable';
+import type { RelayOptions } from './outbox.options';
+import type { RelayLogger, RelayTestHooks } from './outbox-relay';
+import type { RelayMetrics } from './relay-metrics';
+import { bodyBytes, publishRow, SELECT_PENDING, type PendingRow } from './relay-row';
+import { unpublishableReason } from './unpublishable';
+
+const PARK = `UPDATE outbox_messages SET parked_at = now(), attempts = attempts + 1, last_error = $2
+  WHERE id = $1 AND published_at IS NULL`;
+
+const MARK_PUBLISHED = `UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
+  WHERE id = ANY($1::uuid[])`;
+
+/** The leader's connection to the broker, as it stands for this batch. */
+export interface RelayBroker {
+  nats?: NatsConnection;
+  js?: JetStreamClient;
+  jsm?: JetStreamManager;
+}
+
+/**
+ * One round of the leader: read pending rows, publish them pipelined, sort the failures (park
+ * what the broker can never take, stop at the first that is the infrastructure's) and mark the
+ * acked rows while the next round reads. Keeps order: nothing after a retried failure is marked.
+ */
+export class RelayPublishBatch {
+  /**
+   * The batch being marked while the next one is read: excluded from that read. (Not a sequence
+   * cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
+   */
+  private inFlight: string[] = [];
+  /** The UPDATE marking the previous batch, overlapped with publishing the next one. */
+  private marking: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: Pick<RelayOptions, 'batchSize' | 'name'>,
+    private readonly metrics: RelayMetrics,
+    private readonly logger: RelayLogger,
+    private readonly lab: Lab | undefined,
+    private readonly hooks: RelayTestHooks,
+  ) {}
+
+  /** Publishes the next batch; resolves to its size (the batch size: more may be waiting). */
+  async publish(session: PoolClient, broker: RelayBroker): Promise<number> {
+    const { rows } = await session.query<PendingRow>(SELECT_PENDING, [this.options.batchSize, this.inFlight]);
+    if (rows.length === 0) return 0;
+    const js = broker.js as JetStreamClient;
+    // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
+    const lab = this.lab;
+    const acks = await Promise.allSettled(
+      rows.map((row) =>
+        lab?.fires('publishFails')
+          ? Promise.reject(new LabFaultError('publishFails', `relaying ${row.type}`)) // as if NATS were unreachable
+          : publishRow(js, row),
+      ),
+    );
+    const { failure, parked } = await this.sortFailures(rows, acks, broker);
+    const done = rows.filter((_row, i) => (failure < 0 || i < failure) && acks[i].status === 'fulfilled');
+    const now = Date.now();
+    for (const row of done)
+      this.metrics.lag.observe({ relay: this.options.name }, (now - Date.parse(row.occurred_at)) / 1_000);
+    await this.hooks.beforeMark?.(done.map((row) => row.id));
+    await this.marking; // a failed mark stops the relay before it runs ahead
+    if (done.length > 0) {
+      this.inFlight = done.map((row) => row.id);
+      this.marking = this.mark(this.inFlight);
+      this.marking.catch(() => undefined); // observed by the next await
+    }
+    // Parked before the next read, so that read skips them and the rows behind them go on.
+    for (const { row, reason } of parked) await this.park(session, row, reason);
+    if (failure >= 0) {
+      await this.marking;
+      const reason = String((acks[failure] as PromiseRejectedResult).reason?.message ?? acks[failure]);
+      await session.query('UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
+        rows[failure].id,
+        reason.slice(0, 1_000),
+      ]);
+      // Rows after the failure are retried with it, in order; any the broker already stored are deduplicated.
+      throw new Error(`publish of ${rows[failure].type} ${rows[failure].id} failed: ${reason}`);
+    }
+    return rows.length;
+  }
+
+  /** Resolves once the last batch is marked (rejects if that failed). */
+  settled(): Promise<void> {
+    return this.marking;
+  }
+
+  /** After the lock is lost: unmarked rows are re-published from the start; the broker dedups. */
+  reset(): void {
+    this.marking = Promise.resolve();
+    this.inFlight = [];
+  }
+
+  /**
+   * The first failure that is the infrastructure's (retried, with every row after it), and the
+   * rows before it the broker can never take (parked). One stream lookup per subject and batch.
+   */
+  private async sortFailures(rows: PendingRow[], acks: PromiseSettledResult<PubAck>[], broker: RelayBroker) {
+    const parked: { row: PendingRow; reason: string }[] = [];
+    const verdicts = new Map<string, Promise<string | null>>();
+    for (let i = 0; i < rows.length; i++) {
+      const ack = acks[i];
+      if (ack.status === 'fulfilled') continue;
+      const row = rows[i];
+      const error: unknown = ack.reason;
+      // "No responders" is about the subject: one stream lookup answers for all its rows.
+      const perSubject = (error as { code?: string } | undefined)?.code === ErrorCode.NoResponders;
+      let verdict = perSubject ? verdicts.get(row.subject) : undefined;
+      if (!verdict) {
+        verdict = unpublishableReason(error, { subject: row.subject, bytes: bodyBytes(row) }, broker.nats, broker.jsm);
+        if (perSubject) verdicts.set(row.subject, verdict);
+      }
+      const reason = await verdict;
+      if (reason === null) return { failure: i, parked };
+      parked.push({ row, reason });
+    }
+    return { failure: -1, parked };
+  }
+
+  /** Sets a row aside with its reason: it stays in the table, listed and released by `npm run outbox`. */
+  private async park(session: PoolClient, row: PendingRow, reason: string): Promise<void> {
+    await session.query(PARK, [row.id, reason.slice(0, 1_000)]);
+    this.metrics.parked.inc({ relay: this.options.name });
+    this.logger.error(
+      printable(`${this.options.name}: parked outbox row ${row.id} (${row.type} to ${row.subject}): ${reason}`),
+    );
+  }
+
+  /** Marks acked rows on a second connection, so the session can read the next batch meanwhile. */
+  private async mark(ids: string[]): Promise<void> {
+    await this.pool.query(MARK_PUBLISHED, [ids]);
+    this.metrics.published.inc({ relay: this.options.name }, ids.length);
+  }
+}

@@ -1,0 +1,54 @@
+import { headers as natsHeaders, type JetStreamClient, type PubAck } from 'nats';
+
+/** A pending outbox row as the relay reads it: what it needs to publish the envelope as stored. */
+export interface PendingRow {
+  id: string;
+  subject: string;
+  type: string;
+  payload: string;
+  traceparent: string | null;
+  correlation_id: string;
+  causation_id: string | null;
+  occurred_at: string;
+}
+
+/** Pending rows in insert order, but for the batch still being marked (`$2`). */
+export const SELECT_PENDING = `SELECT id, subject, type, payload::text AS payload, headers->>'traceparent' AS traceparent,
+    correlation_id, causation_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at
+  FROM outbox_messages WHERE published_at IS NULL AND parked_at IS NULL AND NOT (id = ANY($2::uuid[])) ORDER BY sequence LIMIT $1`;
+
+function body(row: PendingRow): string {
+  // The payload is spliced in as stored: no parse/stringify round trip on the hot path.
+  const head = JSON.stringify({
+    id: row.id,
+    type: row.type,
+    occurredAt: row.occurred_at,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    traceparent: row.traceparent,
+  });
+  return `${head.slice(0, -1)},"payload":${row.payload}}`;
+}
+
+export function bodyBytes(row: PendingRow): number {
+  return Buffer.byteLength(body(row));
+}
+
+/**
+ * Publishes a row with its id as Nats-Msg-Id (the broker drops a re-publish). A header the client
+ * refuses throws synchronously: as a rejection it is sorted like the others.
+ */
+export function publishRow(js: JetStreamClient, row: PendingRow): Promise<PubAck> {
+  try {
+    return js.publish(row.subject, body(row), publishOptions(row));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function publishOptions(row: PendingRow) {
+  const h = natsHeaders();
+  h.set('Passo-Type', row.type);
+  if (row.traceparent) h.set('traceparent', row.traceparent);
+  return { msgID: row.id, headers: h };
+}
