@@ -1,7 +1,8 @@
 import type { CancellationReason } from '@passo/contracts';
+import { acknowledge, cancel, goTo, type Learn, retry, type SagaDefinition, undoLate } from './saga-declaration';
 
 /**
- * The order saga as data: the types it speaks and its step table. Pure: no Nest, no Prisma, no I/O.
+ * The order saga as data: the types it speaks and its table. Pure: no Nest, no Prisma, no I/O.
  * `order-saga.transition.ts` interprets the table; this file is what a reader checks against docs/ARCHITECTURE.md, "The saga".
  */
 
@@ -59,68 +60,90 @@ export type SagaCommand =
   | { type: 'SellStock'; orderId: string };
 export type SagaCommandType = SagaCommand['type'];
 
-export interface SagaStep {
-  name: string;
-  /** The status the saga is in while this step's command is outstanding. */
-  status: 'RESERVING' | 'CHARGING' | 'CONFIRMING';
-  command: (s: SagaState) => SagaCommand;
-  onSuccess: SagaMessageType;
-  onFailure: readonly SagaMessageType[];
-  /** Undo of this step's effect, owed while the effect is known and not yet undone; null = nothing to undo. */
-  compensation: ((s: SagaState) => SagaCommand | null) | null;
-  /** True once the saga has passed the point of no return (the pivot): from here it only goes forward. */
-  pivot: boolean;
-}
+const placed: Learn<'OrderPlaced'> = ({ orderId, customerId, items }) => ({ orderId, customerId, items });
+const reserved: Learn<'StockReserved'> = (m) => ({ stockReserved: true, amountCents: m.amountCents, lines: m.lines });
+const paid: Learn<'PaymentCompleted'> = (m) => ({ paymentCompleted: true, paymentId: m.paymentId });
+const theirReason = (m: { reason: CancellationReason }) => m.reason;
 
-export const ORDER_SAGA: readonly SagaStep[] = [
-  {
-    name: 'ReserveStock',
-    status: 'RESERVING',
-    command: (s) => ({ type: 'ReserveStock', orderId: s.orderId, customerId: s.customerId, items: s.items }),
-    onSuccess: 'StockReserved',
-    onFailure: ['StockReservationFailed'],
-    compensation: (s) => (s.stockReserved && !s.releaseRequested ? { type: 'ReleaseStock', orderId: s.orderId } : null),
-    pivot: false,
+/**
+ * The whole orchestrated saga: per state, what it sends, the step it waits on and its undo, and
+ * what each message does there. A message a state does not name is ignored (a duplicate, a late or
+ * an impossible reply), so redelivery can never move a saga backwards. docs/order-saga.md is this
+ * table as `transition` runs it.
+ */
+export const ORDER_SAGA: SagaDefinition = {
+  STARTED: {
+    on: {
+      OrderPlaced: goTo('RESERVING', placed),
+      // OrderPlaced was seen but no command sent yet: nothing to undo.
+      DeadlinePassed: cancel('TIMEOUT'),
+    },
   },
-  {
-    name: 'ChargePayment',
-    status: 'CHARGING',
-    // CHARGING is entered only through StockReserved, which sets amountCents.
-    command: (s) => ({
-      type: 'ChargePayment',
-      orderId: s.orderId,
-      customerId: s.customerId,
-      amountCents: s.amountCents ?? 0,
-    }),
-    onSuccess: 'PaymentCompleted',
-    onFailure: ['PaymentFailed'],
-    compensation: (s) =>
-      s.paymentCompleted && s.paymentId !== null && !s.refundRequested
-        ? { type: 'RefundPayment', orderId: s.orderId, paymentId: s.paymentId }
-        : null,
-    pivot: false,
+  RESERVING: {
+    step: {
+      command: (s) => ({ type: 'ReserveStock', orderId: s.orderId, customerId: s.customerId, items: s.items }),
+      compensation: {
+        owed: (s) => s.stockReserved,
+        command: (s) => ({ type: 'ReleaseStock', orderId: s.orderId }),
+        sets: 'releaseRequested',
+      },
+    },
+    on: {
+      StockReserved: goTo('CHARGING', reserved),
+      StockReservationFailed: cancel(theirReason),
+      DeadlinePassed: cancel('TIMEOUT'),
+    },
   },
-  {
-    name: 'ConfirmOrder',
-    status: 'CONFIRMING',
-    command: (s) => ({ type: 'ConfirmOrder', orderId: s.orderId, totalCents: s.amountCents ?? 0 }),
-    onSuccess: 'OrderConfirmed',
-    onFailure: [],
-    compensation: null,
-    // Payment is taken and ConfirmOrder may already be applied: undoing now could leave a CONFIRMED order unpaid.
-    pivot: true,
+  CHARGING: {
+    step: {
+      // CHARGING is entered only through StockReserved, which sets amountCents.
+      command: (s) => ({
+        type: 'ChargePayment',
+        orderId: s.orderId,
+        customerId: s.customerId,
+        amountCents: s.amountCents ?? 0,
+      }),
+      compensation: {
+        // Owed only once PaymentCompleted named the payment.
+        owed: (s) => s.paymentCompleted && s.paymentId !== null,
+        command: (s) => ({ type: 'RefundPayment', orderId: s.orderId, paymentId: s.paymentId ?? '' }),
+        sets: 'refundRequested',
+      },
+    },
+    on: {
+      PaymentCompleted: goTo('CONFIRMING', paid),
+      PaymentFailed: cancel(theirReason),
+      DeadlinePassed: cancel('TIMEOUT'),
+    },
   },
-];
-
-/** After the last step succeeded: the reservation is sold (a fact nobody waits on, so no reply). */
-export const onConfirmed = (s: SagaState): SagaCommand[] => [{ type: 'SellStock', orderId: s.orderId }];
-
-/** Every failure (a step's failure reply or the deadline) ends here, after the owed compensations. */
-export const cancelOrder = (s: SagaState, reason: CancellationReason): SagaCommand => ({
-  type: 'CancelOrder',
-  orderId: s.orderId,
-  reason,
-});
+  CONFIRMING: {
+    // The pivot: payment is taken and ConfirmOrder may already be applied, so nothing is undone
+    // from here (that could leave a CONFIRMED order unpaid): the saga only goes forward.
+    step: { command: (s) => ({ type: 'ConfirmOrder', orderId: s.orderId, totalCents: s.amountCents ?? 0 }) },
+    on: {
+      OrderConfirmed: goTo('CONFIRMED'),
+      // ConfirmOrder is idempotent: retry it instead of undoing a paid order.
+      DeadlinePassed: retry(),
+    },
+  },
+  CONFIRMED: {
+    // The reservation is sold: a fact nobody waits on, so no reply.
+    onEntry: (s) => [{ type: 'SellStock', orderId: s.orderId }],
+    on: {},
+  },
+  CANCELLED: {
+    // Every failure (a step's failure reply or the deadline) ends here, after the owed compensations.
+    onEntry: (s) => [{ type: 'CancelOrder', orderId: s.orderId, reason: s.cancelReason }],
+    on: {
+      // Effects that landed late: money or stock must not be kept.
+      StockReserved: undoLate((s) => s.stockReserved, reserved),
+      PaymentCompleted: undoLate((s) => s.paymentCompleted, paid),
+      StockReleased: acknowledge(),
+      PaymentRefunded: acknowledge(),
+      OrderCancelled: acknowledge(),
+    },
+  },
+};
 
 export const emptySaga = (orderId: string): SagaState => ({
   status: 'STARTED',

@@ -1,13 +1,5 @@
-import type { CancellationReason } from '@passo/contracts';
-import {
-  ORDER_SAGA,
-  cancelOrder,
-  onConfirmed,
-  type SagaCommand,
-  type SagaMessage,
-  type SagaState,
-  type SagaStep,
-} from './order-saga.definition';
+import { ORDER_SAGA, SAGA_STATUSES, type SagaCommand, type SagaMessage, type SagaState } from './order-saga.definition';
+import type { Reaction } from './saga-declaration';
 
 export type {
   SagaCommand,
@@ -28,113 +20,68 @@ export interface SagaTransition {
 }
 
 /**
- * The whole behaviour of the orchestrated saga: pure and total. Any state × message returns a
- * result; a pair the table does not expect (a duplicate, a late or impossible reply) leaves the
- * state as it is and sends nothing, so redelivery can never move a saga backwards.
+ * The interpreter of `ORDER_SAGA`: pure and total. Any state × message returns a result; a pair
+ * the table does not name leaves the state as it is and sends nothing. It knows the reactions'
+ * kinds, never a message type: what the saga does stands in the table alone.
  */
 export function transition(state: SagaState, message: SagaMessage): SagaTransition {
-  if (message.type === 'OrderPlaced') {
-    if (state.status !== 'STARTED') return ignored(state, message);
-    const { orderId, customerId, items } = message;
-    return advance({ ...state, orderId, customerId, items }, ORDER_SAGA[0], 'OrderPlaced');
-  }
-  switch (state.status) {
-    case 'CONFIRMED':
+  const from = state.status;
+  const declared = ORDER_SAGA[from];
+  // The table pairs each message type with a reaction to that type; TypeScript cannot follow the pairing through a lookup.
+  const reaction = declared.on[message.type] as Reaction | undefined;
+  switch (reaction?.kind) {
+    case 'goTo': {
+      const next: SagaState = { ...state, ...reaction.learn?.(message), status: reaction.to };
+      const { step, onEntry } = ORDER_SAGA[reaction.to];
+      const arrow = `${from} --${message.type}--> ${reaction.to}`;
+      if (step) {
+        const command = step.command(next);
+        return { state: next, commands: [command], log: `${arrow}: ${command.type}` };
+      }
+      const commands = onEntry?.(next) ?? [];
+      return { state: next, commands, log: `${arrow}${listed(commands)}` };
+    }
+    case 'cancel': {
+      const reason = typeof reaction.reason === 'function' ? reaction.reason(message) : reaction.reason;
+      const { state: settled, commands: undo } = compensate({ ...state, status: 'CANCELLED', cancelReason: reason });
+      const commands = [...undo, ...(ORDER_SAGA.CANCELLED.onEntry?.(settled) ?? [])];
+      return { state: settled, commands, log: `${from} --${message.type}--> CANCELLED(${reason})${listed(commands)}` };
+    }
+    case 'retry': {
+      if (!declared.step) throw new Error(`retry declared in ${from}, which has no step`);
+      const command = declared.step.command(state);
+      return { state, commands: [command], log: `${from} --${message.type}--> retry ${command.type}` };
+    }
+    case 'undoLate': {
+      if (reaction.known(state)) return ignored(state, message);
+      const { state: settled, commands } = compensate({ ...state, ...reaction.learn(message) });
+      const undo = commands.map((c) => c.type).join(', ') || 'nothing owed';
+      return { state: settled, commands, log: `${from}: late ${message.type} -> ${undo}` };
+    }
+    case 'acknowledge':
+      return { state, commands: [], log: `${from}: ${message.type} acknowledged` };
+    case undefined:
       return ignored(state, message);
-    case 'CANCELLED':
-      return afterCancel(state, message);
-    case 'STARTED':
-      // OrderPlaced was seen but no command sent yet: nothing to undo.
-      return message.type === 'DeadlinePassed' ? fail(state, 'TIMEOUT', message) : ignored(state, message);
   }
-  const index = ORDER_SAGA.findIndex((step) => step.status === state.status);
-  const step = ORDER_SAGA[index];
-  if (!step) return ignored(state, message);
-
-  if (message.type === step.onSuccess) {
-    const next = ORDER_SAGA[index + 1];
-    const recorded = record(state, message);
-    if (next) return advance(recorded, next, message.type);
-    const confirmed: SagaState = { ...recorded, status: 'CONFIRMED' };
-    const commands = onConfirmed(confirmed);
-    return {
-      state: confirmed,
-      commands,
-      log: `${state.status} --${message.type}--> CONFIRMED${commands.map((c) => ` +${c.type}`).join('')}`,
-    };
-  }
-  if (step.onFailure.includes(message.type) && 'reason' in message) return fail(state, message.reason, message);
-  if (message.type === 'DeadlinePassed') {
-    if (!step.pivot) return fail(state, 'TIMEOUT', message);
-    // Past the pivot the saga only goes forward: retry the idempotent step instead of undoing a paid order.
-    return { state, commands: [step.command(state)], log: `${state.status} --DeadlinePassed--> retry ${step.name}` };
-  }
-  return ignored(state, message);
-}
-
-function advance(state: SagaState, step: SagaStep, cause: string): SagaTransition {
-  const next: SagaState = { ...state, status: step.status };
-  return {
-    state: next,
-    commands: [step.command(next)],
-    log: `${state.status} --${cause}--> ${step.status}: ${step.name}`,
-  };
 }
 
 /**
- * Cancels the saga and, in the same result, every compensation owed (latest step first), then
- * CancelOrder. All are idempotent and leave through the outbox in one transaction, so there is no
- * separate COMPENSATING wait: the saga is CANCELLED as soon as the undo is durably decided.
+ * Every compensation owed, latest step first, each flagged as sent. All are idempotent and leave
+ * through the outbox in one transaction with the saga, so there is no separate COMPENSATING wait:
+ * the saga is CANCELLED as soon as the undo is durably decided.
  */
-function fail(state: SagaState, reason: CancellationReason, cause: SagaMessage): SagaTransition {
-  const { state: settled, commands: undo } = compensate({ ...state, status: 'CANCELLED', cancelReason: reason });
-  const commands = [...undo, cancelOrder(settled, reason)];
-  return {
-    state: settled,
-    commands,
-    log: `${state.status} --${cause.type}--> CANCELLED(${reason})${commands.map((c) => ` +${c.type}`).join('')}`,
-  };
-}
-
-/** A cancelled saga still listens for effects that landed late: money or stock must not be kept. */
-function afterCancel(state: SagaState, message: SagaMessage): SagaTransition {
-  const late =
-    (message.type === 'StockReserved' && !state.stockReserved) ||
-    (message.type === 'PaymentCompleted' && !state.paymentCompleted);
-  if (late) {
-    const { state: settled, commands } = compensate(record(state, message));
-    const undo = commands.map((c) => c.type).join(', ') || 'nothing owed';
-    return { state: settled, commands, log: `CANCELLED: late ${message.type} -> ${undo}` };
-  }
-  if (message.type === 'StockReleased' || message.type === 'PaymentRefunded' || message.type === 'OrderCancelled') {
-    return { state, commands: [], log: `CANCELLED: ${message.type} acknowledged` };
-  }
-  return ignored(state, message);
-}
-
-function compensate(state: SagaState): { state: SagaState; commands: SagaCommand[] } {
+function compensate<S extends SagaState>(state: S): { state: S; commands: SagaCommand[] } {
   const commands: SagaCommand[] = [];
-  for (const step of [...ORDER_SAGA].reverse()) {
-    const command = step.compensation?.(state);
-    if (!command) continue;
-    commands.push(command);
-    if (command.type === 'ReleaseStock') state = { ...state, releaseRequested: true };
-    if (command.type === 'RefundPayment') state = { ...state, refundRequested: true };
+  for (const status of [...SAGA_STATUSES].reverse()) {
+    const compensation = ORDER_SAGA[status].step?.compensation;
+    if (!compensation || state[compensation.sets] || !compensation.owed(state)) continue;
+    commands.push(compensation.command(state));
+    state = { ...state, [compensation.sets]: true };
   }
   return { state, commands };
 }
 
-/** Remembers what a participant reports it did, whatever the saga's status. */
-function record(state: SagaState, message: SagaMessage): SagaState {
-  switch (message.type) {
-    case 'StockReserved':
-      return { ...state, stockReserved: true, amountCents: message.amountCents, lines: message.lines };
-    case 'PaymentCompleted':
-      return { ...state, paymentCompleted: true, paymentId: message.paymentId };
-    default:
-      return state;
-  }
-}
+const listed = (commands: SagaCommand[]) => commands.map((c) => ` +${c.type}`).join('');
 
 function ignored(state: SagaState, message: SagaMessage): SagaTransition {
   return { state, commands: [], log: `ignored ${message.type} in ${state.status} (duplicate, late or unexpected)` };
