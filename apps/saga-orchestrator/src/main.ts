@@ -1,6 +1,6 @@
 import { bootstrap } from '@passo/platform';
 import { env } from './env';
-import { SAGA_EVENTS } from './sagas/saga-contracts';
+import { SAGA_EVENTS } from './order-saga/saga-contracts';
 
 void bootstrap({
   service: 'saga-orchestrator',

@@ -3,14 +3,14 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { appOutbox, PlatformModule } from '@passo/platform';
 import { PrismaClient } from '@passo/prisma/orchestrator';
 import { env } from './env';
-import { AdvanceSagaHandler } from './sagas/advance-saga.handler';
-import { GetSagaHandler } from './sagas/get-saga.handler';
-import { COMMAND_CONTRACTS } from './sagas/saga-contracts';
-import { SagaDeadlines } from './sagas/saga-deadlines.service';
-import { SagaMetrics } from './sagas/saga-metrics';
-import { SagasConsumer } from './sagas/sagas.consumer';
-import { SagasController } from './sagas/sagas.controller';
-import { SagasRepository } from './sagas/sagas.repository';
+import { COMMAND_CONTRACTS } from './order-saga/saga-contracts';
+import { AdvanceSagaHandler } from './runtime/advance-saga.handler';
+import { GetSagaHandler } from './runtime/get-saga.handler';
+import { SagaDeadlines } from './runtime/saga-deadlines.service';
+import { SagaMetrics } from './runtime/saga-metrics';
+import { SagasConsumer } from './runtime/sagas.consumer';
+import { SagasController } from './runtime/sagas.controller';
+import { SagasRepository } from './runtime/sagas.repository';
 
 @Module({
   imports: [

@@ -1,5 +1,5 @@
 import { checkEnvelope } from '@passo/contracts';
-import type { SagaCommand } from '../saga/order-saga.transition';
+import type { SagaCommand } from './order-saga.transition';
 import { COMMAND_CONTRACTS, outgoing } from './saga-contracts';
 
 const orderId = '0b6f1d2e-8d9a-4b7e-9d1c-3f3a2b1c0d9e';

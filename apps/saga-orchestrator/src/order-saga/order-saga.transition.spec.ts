@@ -1,19 +1,9 @@
-import { SAGA_STATUSES, TERMINAL_STATUSES, type SagaCommandType, type SagaMessageType } from './order-saga.definition';
+import { SAGA_STATUSES, TERMINAL_STATUSES, type SagaCommandType } from './order-saga.definition';
+import { SAMPLE_MESSAGES } from './order-saga.samples';
 import { emptySaga, transition, type SagaCommand, type SagaMessage, type SagaState } from './order-saga.transition';
 
-const items = [{ sku: 'SKU-1', quantity: 2 }];
-const M = {
-  OrderPlaced: { type: 'OrderPlaced', orderId: 'o-1', customerId: 'c-1', items },
-  StockReserved: { type: 'StockReserved', amountCents: 1500, lines: [{ sku: 'SKU-1', quantity: 2, priceCents: 750 }] },
-  StockReservationFailed: { type: 'StockReservationFailed', reason: 'OUT_OF_STOCK', sku: 'SKU-1' },
-  StockReleased: { type: 'StockReleased' },
-  PaymentCompleted: { type: 'PaymentCompleted', paymentId: 'p-1', amountCents: 1500 },
-  PaymentFailed: { type: 'PaymentFailed', reason: 'INSUFFICIENT_FUNDS' },
-  PaymentRefunded: { type: 'PaymentRefunded' },
-  OrderConfirmed: { type: 'OrderConfirmed' },
-  OrderCancelled: { type: 'OrderCancelled' },
-  DeadlinePassed: { type: 'DeadlinePassed' },
-} satisfies { [K in SagaMessageType]: Extract<SagaMessage, { type: K }> };
+const items = SAMPLE_MESSAGES.OrderPlaced.items;
+const M = SAMPLE_MESSAGES;
 const ALL_MESSAGES: SagaMessage[] = Object.values(M);
 
 /** given: the saga after these messages (commands they produced are discarded). */

@@ -17,7 +17,7 @@ import {
   SellStock,
   type MessageContract,
 } from '@passo/contracts';
-import type { SagaCommand, SagaCommandType } from '../saga/order-saga.transition';
+import type { SagaCommand, SagaCommandType } from './order-saga.transition';
 
 /** Which contract carries each command the saga decides on: the wire side of the step table. */
 const CONTRACTS = {

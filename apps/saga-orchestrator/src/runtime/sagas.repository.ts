@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { SagaView } from '@passo/contracts';
 import { Prisma, PrismaClient } from '@passo/prisma/orchestrator';
-import { ACTIVE_STATUSES } from '../saga/order-saga.definition';
-import type { SagaState } from '../saga/order-saga.transition';
+import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
+import type { SagaState } from '../order-saga/order-saga.transition';
 
 type Tx = Prisma.TransactionClient;
 const withSteps = { steps: { orderBy: { id: 'asc' } } } as const;

@@ -5,9 +5,9 @@ import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InboxService, inUnitOfWork, type MessageCause, OutboxService } from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
-import { ACTIVE_STATUSES } from '../saga/order-saga.definition';
-import { emptySaga, transition, type SagaMessage, type SagaState } from '../saga/order-saga.transition';
-import { outgoing } from './saga-contracts';
+import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
+import { emptySaga, transition, type SagaMessage, type SagaState } from '../order-saga/order-saga.transition';
+import { outgoing } from '../order-saga/saga-contracts';
 import { SagaMetrics } from './saga-metrics';
 import { SagasRepository, type SavedSaga, type StepRecord, VersionConflict } from './sagas.repository';
 

@@ -16,7 +16,7 @@ import {
   type SagaMode,
 } from '@passo/contracts';
 import { OnMessage } from '@passo/outbox';
-import type { SagaMessage } from '../saga/order-saga.transition';
+import type { SagaMessage } from '../order-saga/order-saga.transition';
 import { AdvanceSaga } from './advance-saga.handler';
 
 type SagaEvent = Envelope<{ orderId: string; sagaMode: SagaMode }>;

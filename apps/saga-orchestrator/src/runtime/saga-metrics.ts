@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MetricsRegistry } from '@passo/platform';
 import { PrismaClient } from '@passo/prisma/orchestrator';
 import { Counter, Gauge } from 'prom-client';
-import { ACTIVE_STATUSES } from '../saga/order-saga.definition';
+import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
 
 /** The orchestrator in numbers: what it decided, how often replicas collided, what is overdue. */
 @Injectable()
