@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { participantSteps } from '@passo/outbox';
 import { appOutbox, PlatformModule } from '@passo/platform';
 import { PrismaClient } from '@passo/prisma/orchestrator';
 import { env } from './env';
@@ -12,6 +13,9 @@ import { SagasConsumer } from './runtime/sagas.consumer';
 import { SagasController } from './runtime/sagas.controller';
 import { SagasRepository } from './runtime/sagas.repository';
 
+/** The inbox's consumer name: the JetStream consumer group of this app too. */
+const INBOX_CONSUMER = 'saga-orchestrator';
+
 @Module({
   imports: [
     PlatformModule.forRoot({
@@ -23,6 +27,13 @@ import { SagasRepository } from './runtime/sagas.repository';
     CqrsModule.forRoot(),
   ],
   controllers: [SagasController, SagasConsumer],
-  providers: [SagasRepository, SagaMetrics, GetSagaHandler, AdvanceSagaHandler, SagaDeadlines],
+  providers: [
+    participantSteps(INBOX_CONSUMER, PrismaClient),
+    SagasRepository,
+    SagaMetrics,
+    GetSagaHandler,
+    AdvanceSagaHandler,
+    SagaDeadlines,
+  ],
 })
 export class SagaOrchestratorModule {}

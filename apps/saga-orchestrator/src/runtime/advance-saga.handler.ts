@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InboxService, inUnitOfWork, type MessageCause, OutboxService } from '@passo/outbox';
+import { type Emit, inUnitOfWork, OutboxService, ParticipantSteps, type StepCause } from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
 import { emptySaga, transition, type SagaMessage, type SagaState } from '../order-saga/order-saga.transition';
@@ -11,20 +11,15 @@ import { outgoing } from '../order-saga/saga-contracts';
 import { SagaMetrics } from './saga-metrics';
 import { SagasRepository, type SavedSaga, type StepRecord, VersionConflict } from './sagas.repository';
 
-export const CONSUMER = 'saga-orchestrator';
 const MAX_ATTEMPTS = 8;
-
-/** The reply a step runs for; its trace context is carried on to the commands. */
-export interface Cause extends MessageCause {
-  traceparent: string | null;
-}
 
 /** One message applied to one order's saga; `cause` is null for the orchestrator's own deadline. */
 export class AdvanceSaga {
   constructor(
     readonly orderId: string,
     readonly message: SagaMessage,
-    readonly cause: Cause | null,
+    /** The reply it runs for (its trace context carried on to the commands). */
+    readonly cause: StepCause | null,
   ) {}
 }
 
@@ -42,7 +37,7 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
 
   constructor(
     private readonly db: PrismaClient,
-    private readonly inbox: InboxService,
+    private readonly steps: ParticipantSteps<Prisma.TransactionClient>,
     private readonly outbox: OutboxService,
     private readonly sagas: SagasRepository,
     private readonly metrics: SagaMetrics,
@@ -54,9 +49,16 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
   async execute(command: AdvanceSaga): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { cause } = command;
-        const apply = (tx: Prisma.TransactionClient) => this.apply(tx, command);
-        await (cause ? this.inbox.handle(this.db, CONSUMER, cause, apply) : inUnitOfWork(this.db, apply));
+        const { cause, orderId } = command;
+        if (cause) await this.steps.run(cause, (tx, emit) => this.apply(tx, command, emit));
+        else {
+          // The orchestrator's own deadline: no message caused it, so no inbox record either.
+          await inUnitOfWork(this.db, (tx) =>
+            this.apply(tx, command, (contract, payload) =>
+              this.outbox.add(tx, contract, payload, { correlationId: orderId }),
+            ),
+          );
+        }
         return;
       } catch (error) {
         if (!(error instanceof VersionConflict) || attempt === MAX_ATTEMPTS) throw error;
@@ -66,7 +68,7 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
     }
   }
 
-  private async apply(tx: Prisma.TransactionClient, { orderId, message, cause }: AdvanceSaga): Promise<void> {
+  private async apply(tx: Prisma.TransactionClient, { orderId, message }: AdvanceSaga, emit: Emit): Promise<void> {
     const saved = await this.sagas.load(tx, orderId);
     if (!saved && message.type !== 'OrderPlaced') {
       this.logger.warn(`${message.type} for order ${orderId}, which has no saga: ignored`);
@@ -84,10 +86,9 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
     // The saga's row and its log entry go in one statement; a step that changed nothing is only logged.
     if (state !== before || commands.length > 0) await this.save(tx, saved, state, message, step);
     else await this.sagas.appendStep(tx, orderId, step);
-    const meta = { correlationId: orderId, causationId: cause?.id ?? null, traceparent: cause?.traceparent ?? null };
     for (const command of commands) {
       const { contract, payload } = outgoing(command);
-      await this.outbox.add(tx, contract, payload, meta);
+      await emit(contract, payload);
     }
     this.metrics.transitions.inc({ message: message.type, state: state.status });
     this.logger.log(`order ${orderId}: ${log}`);

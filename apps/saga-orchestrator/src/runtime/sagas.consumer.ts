@@ -11,11 +11,12 @@ import {
   StockReleased,
   StockReservationFailed,
   StockReserved,
+  isChoreographed,
   type Envelope,
   type MessageContract,
   type SagaMode,
 } from '@passo/contracts';
-import { OnMessage } from '@passo/outbox';
+import { causeOf, OnMessage } from '@passo/outbox';
 import type { SagaMessage } from '../order-saga/order-saga.transition';
 import { AdvanceSaga } from './advance-saga.handler';
 
@@ -77,8 +78,7 @@ export class SagasConsumer {
 
   private async advance(event: SagaEvent, contract: MessageContract, message: SagaMessage): Promise<void> {
     // Choreographed orders have no saga instance: their participants react to each other's events.
-    if (event.payload.sagaMode !== 'orchestration') return;
-    const cause = { id: event.id, subject: contract.subject, traceparent: event.traceparent };
-    await this.commands.execute(new AdvanceSaga(event.payload.orderId, message, cause));
+    if (isChoreographed(event)) return;
+    await this.commands.execute(new AdvanceSaga(event.payload.orderId, message, causeOf(event, contract)));
   }
 }
