@@ -62,6 +62,9 @@ describe('inventory-service: reservations in the choreographed saga', () => {
       NATS_URL: testNatsUrl(),
       PASSO_TOPOLOGY_PREFIX: prefix,
     });
+    // startApp returns once HTTP answers; the consumers (and the dead-letter stream they create)
+    // start after that: the checks below read that stream, so wait for it (seen racing in CI).
+    await eventually(() => jsm.streams.info(topology.deadLetters().name));
   });
   afterAll(async () => {
     await app?.stop();
