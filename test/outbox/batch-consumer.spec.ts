@@ -202,6 +202,33 @@ describe('batched consumption (one unit of work per batch)', () => {
     expect(info).toMatchObject({ num_ack_pending: 0, ack_floor: { stream_seq: 4 } });
   });
 
+  it('finds a redelivery of a message processed by an earlier batch at the commit: rolls back, runs the batch one by one, each effect once', async () => {
+    const hold = holdQueue(orderPlaced());
+    const done = orderPlaced();
+    const results: Array<[string, boolean]> = [];
+    const t = await boot(async (envelope) => {
+      if (await hold.holds(envelope)) return;
+      results.push([envelope.id, (await f.handle(envelope)).duplicate]);
+    }, f.options);
+    await t.publish(done);
+    await until(async () => (await applied())[done.id] === 1);
+    const [before, after] = [orderPlaced(), orderPlaced()];
+    await hold.asOneBatch(t, 3, async () => {
+      await publishTo(t.topology, before);
+      await publishTo(t.topology, done, `${done.id}:re-sent`);
+      await publishTo(t.topology, after);
+    });
+    await t.settled();
+    expect(await applied()).toEqual(once([done, before, after]));
+    // In the batch every step ran as new (the inbox records them at the commit), and the batch
+    // rolled back there; run alone, the redelivery is the duplicate.
+    const ofDone = results.filter(([id]) => id === done.id).map(([, duplicate]) => duplicate);
+    expect(ofDone).toEqual([false, false, true]);
+    expect(await f.metric('passo_consumer_batches_split_total', { consumer: t.consumer, class: 'unknown' })).toBe(1);
+    expect(await f.transactions()).toHaveLength(3); // done, then before and after alone (the hold writes nothing)
+    expect(await listDeadLetters(jsm, t.topology)).toEqual([]);
+  });
+
   it("handles one order's messages in delivery order inside a batch sorted by correlation id", async () => {
     const hold = holdQueue(orderPlaced());
     // Ids in the reverse of delivery order: a sort by anything but a stable correlation id shows.

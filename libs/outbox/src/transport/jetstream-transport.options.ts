@@ -48,7 +48,7 @@ export interface JetStreamTransportOptions {
   /** How long close() waits for in-flight handlers (default 10 s). */
   closeTimeoutMs?: number;
   /**
-   * Runs a batch of messages in one database transaction (`runInUnitOfWork(prisma, work)`): the
+   * Runs a batch of messages in one database transaction (`runInUnitOfWork(prisma, work, { batch: true })`): the
    * app's messages, from every durable, are then handled in batches of up to `batchSize`, one
    * transaction and one round of acks per batch. Without it each message runs on its own,
    * `concurrency` at a time per durable.

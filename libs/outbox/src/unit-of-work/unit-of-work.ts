@@ -37,6 +37,8 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
     readonly db: object,
     private readonly runner: TransactionRunner<Tx> = db as TransactionRunner<Tx>,
     private readonly options: TransactionOptions = {},
+    /** It runs a consumed batch that the transport runs again one by one if it fails (see UnitOfWorkOptions.batch). */
+    readonly batch = false,
   ) {}
 
   /** Runs one use case's effects in the shared transaction (see the class comment on failures). */
@@ -139,6 +141,13 @@ export interface UnitOfWorkOptions extends TransactionOptions {
    * another client of the same database — one with a pool of its own. Default: `db`.
    */
   joinedAs?: object;
+  /**
+   * The unit runs a batch of consumed messages that the transport runs again one by one when the
+   * unit fails (JetStreamTransport's `unitOfWork`). The inbox then records the batch's messages
+   * with one INSERT just before the commit, instead of one per message as each step begins, and
+   * fails the unit when one of them was processed already: run alone, it is found a duplicate.
+   */
+  batch?: boolean;
 }
 
 /**
@@ -149,9 +158,9 @@ export interface UnitOfWorkOptions extends TransactionOptions {
 export async function runInUnitOfWork<Tx extends SqlExecutor, R>(
   db: TransactionRunner<Tx>,
   work: () => Promise<R>,
-  { joinedAs = db, ...options }: UnitOfWorkOptions = {},
+  { joinedAs = db, batch = false, ...options }: UnitOfWorkOptions = {},
 ): Promise<R> {
-  const unit = new UnitOfWork<Tx>(joinedAs, db, options);
+  const unit = new UnitOfWork<Tx>(joinedAs, db, options, batch);
   let result: R;
   try {
     result = await current.run(unit as unknown as UnitOfWork, work);
