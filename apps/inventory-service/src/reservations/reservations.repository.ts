@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma } from '@passo/prisma/inventory';
-import { bySku, type PricedLine } from './stock-lines';
+import { bySku, type PricedLine, type Refusal, type StockLine } from './stock-lines';
 
 type Tx = Prisma.TransactionClient;
-export interface Stock {
-  available: number;
-  priceCents: number;
+
+/** What reserve() did: every line reserved at its price, or the first line refused and why. */
+export type Reservation = { claimed: boolean } & ({ lines: PricedLine[] } | { refused: Refusal; sku: string });
+
+interface ReservationRow {
+  claimed: boolean;
+  refused: Refusal | null;
+  refusedSku: string | null;
+  lines: PricedLine[];
 }
 
 /** The only place that knows the reservation tables (and how a reservation moves stock). */
@@ -23,39 +29,51 @@ export class ReservationsRepository {
   }
 
   /**
-   * The stock and price of these skus, each row locked until the transaction ends, in code-unit
-   * order (COLLATE "C"): one statement, and every use case locks products in this one order.
+   * The order's one reservation, decided and written in one statement: the products locked in
+   * code-unit order (COLLATE "C", as every use case locks them), then every line reserved at the
+   * catalogue's price (RESERVED, stock moved available → reserved) or none — the first line in sku
+   * order that cannot be (no such product, not enough available) refuses it, and the reservation
+   * is kept closed and empty (RELEASED), so a re-sent OrderPlaced cannot reserve later, after a
+   * restock, for an order that is cancelled by then. `claimed` is false (nothing written) when the
+   * order has a reservation already; a concurrent claim waits for this transaction, then sees it.
    */
-  async lockStock(tx: Tx, skus: readonly string[]): Promise<Map<string, Stock>> {
-    const rows = await tx.$queryRaw<Array<Stock & { sku: string }>>`
-      SELECT sku, available, price_cents AS "priceCents" FROM products
-       WHERE sku = ANY(${skus}::text[]) ORDER BY sku COLLATE "C" FOR UPDATE`;
-    return new Map(rows.map(({ sku, available, priceCents }) => [sku, { available, priceCents }]));
-  }
-
-  /**
-   * The order's one reservation with its lines, their stock moved available → reserved, in one
-   * statement: false (nothing written) when the order has a reservation already. The caller has
-   * checked the stock under lockStock's locks.
-   */
-  async reserve(tx: Tx, orderId: string, amountCents: number, lines: readonly PricedLine[]): Promise<boolean> {
+  async reserve(tx: Tx, orderId: string, lines: readonly StockLine[]): Promise<Reservation> {
     const skus = lines.map((line) => line.sku);
     const quantities = lines.map((line) => line.quantity);
-    const prices = lines.map((line) => line.priceCents);
-    const [{ claimed }] = await tx.$queryRaw<[{ claimed: number }]>`
-      WITH claimed AS (
+    const [row] = await tx.$queryRaw<[ReservationRow]>`
+      WITH line AS (
+          SELECT * FROM unnest(${skus}::text[], ${quantities}::int[]) WITH ORDINALITY AS l(sku, quantity, n)),
+        locked AS (
+          SELECT sku, available, price_cents FROM products
+           WHERE sku = ANY(${skus}::text[]) ORDER BY sku COLLATE "C" FOR UPDATE),
+        checked AS (
+          SELECT line.sku, line.quantity, line.n, locked.price_cents,
+                 CASE WHEN locked.sku IS NULL THEN 'UNKNOWN_SKU'
+                      WHEN locked.available < line.quantity THEN 'OUT_OF_STOCK' END AS refused
+            FROM line LEFT JOIN locked USING (sku)),
+        refusal AS (SELECT sku, refused FROM checked WHERE refused IS NOT NULL ORDER BY n LIMIT 1),
+        claimed AS (
           INSERT INTO reservations (order_id, status, amount_cents, updated_at)
-          VALUES (${orderId}::uuid, 'RESERVED', ${amountCents}, now()) ON CONFLICT (order_id) DO NOTHING
-          RETURNING order_id),
-        line AS (SELECT * FROM unnest(${skus}::text[], ${quantities}::int[], ${prices}::int[]) AS l(sku, quantity, price_cents)),
+          SELECT ${orderId}::uuid,
+                 CASE WHEN EXISTS (SELECT FROM refusal) THEN 'RELEASED' ELSE 'RESERVED' END::"ReservationStatus",
+                 CASE WHEN EXISTS (SELECT FROM refusal) THEN 0
+                      ELSE (SELECT sum(quantity * price_cents) FROM checked) END, now()
+          ON CONFLICT (order_id) DO NOTHING
+          RETURNING order_id, status),
         lines AS (
           INSERT INTO reservation_lines (order_id, sku, quantity, price_cents)
-          SELECT claimed.order_id, line.sku, line.quantity, line.price_cents FROM claimed, line),
+          SELECT claimed.order_id, checked.sku, checked.quantity, checked.price_cents
+            FROM claimed, checked WHERE claimed.status = 'RESERVED'),
         taken AS (
-          UPDATE products p SET available = p.available - line.quantity, reserved = p.reserved + line.quantity, updated_at = now()
-            FROM line WHERE p.sku = line.sku AND EXISTS (SELECT 1 FROM claimed))
-      SELECT count(*)::int AS claimed FROM claimed`;
-    return claimed === 1;
+          UPDATE products p SET available = p.available - checked.quantity,
+                 reserved = p.reserved + checked.quantity, updated_at = now()
+            FROM checked WHERE p.sku = checked.sku AND EXISTS (SELECT FROM claimed WHERE status = 'RESERVED'))
+      SELECT EXISTS (SELECT FROM claimed) AS claimed,
+             (SELECT refused FROM refusal) AS refused, (SELECT sku FROM refusal) AS "refusedSku",
+             (SELECT json_agg(json_build_object('sku', sku, 'quantity', quantity, 'priceCents', price_cents) ORDER BY n)
+                FROM checked) AS lines`;
+    if (row.refused) return { claimed: row.claimed, refused: row.refused, sku: row.refusedSku! };
+    return { claimed: row.claimed, lines: row.lines };
   }
 
   /**

@@ -3,7 +3,7 @@ import { type OrderPlaced, StockReservationFailed, StockReserved } from '@passo/
 import { type Emit, ParticipantSteps, type StepCause } from '@passo/outbox';
 import type { Prisma } from '@passo/prisma/inventory';
 import { ReservationsRepository } from './reservations.repository';
-import { amountOf, priceLines, stockLines } from './stock-lines';
+import { amountOf, stockLines } from './stock-lines';
 
 export class ReserveStock {
   constructor(
@@ -28,25 +28,14 @@ export class ReserveStockHandler implements ICommandHandler<ReserveStock, void> 
 
   private async reserve(tx: Tx, emit: Emit, order: ReserveStock['order']): Promise<void> {
     const { orderId, sagaMode, customerId } = order;
-    const lines = stockLines(order.items);
-    // Checked under the products' locks, before anything is written: a refusal has nothing to undo.
-    const outcome = priceLines(
-      lines,
-      await this.reservations.lockStock(
-        tx,
-        lines.map((line) => line.sku),
-      ),
-    );
+    const outcome = await this.reservations.reserve(tx, orderId, stockLines(order.items));
+    // The order's one reservation decides: a duplicate (even under a new message id) does nothing.
+    if (!outcome.claimed) return;
     if ('refused' in outcome) {
-      // Kept as a closed, empty reservation: a re-sent OrderPlaced must not reserve later (after a
-      // restock) for an order that is cancelled by then.
-      if (!(await this.reservations.claim(tx, orderId, 'RELEASED'))) return;
       await emit(StockReservationFailed, { orderId, sagaMode, reason: outcome.refused, sku: outcome.sku });
       return;
     }
-    const amountCents = amountOf(outcome.lines);
-    // The order's one reservation decides: a duplicate (even under a new message id) does nothing.
-    if (!(await this.reservations.reserve(tx, orderId, amountCents, outcome.lines))) return;
-    await emit(StockReserved, { orderId, sagaMode, customerId, amountCents, lines: outcome.lines });
+    const { lines } = outcome;
+    await emit(StockReserved, { orderId, sagaMode, customerId, amountCents: amountOf(lines), lines });
   }
 }

@@ -29,21 +29,3 @@ export function amountOf(lines: readonly PricedLine[]): number {
 }
 
 export type Refusal = StockReservationFailed['reason'];
-
-/**
- * Every line at its product's price, or the first line (in sku order) that cannot be reserved and
- * why: no such product, or not enough available.
- */
-export function priceLines(
-  lines: readonly StockLine[],
-  stock: ReadonlyMap<string, { available: number; priceCents: number }>,
-): { lines: PricedLine[] } | { refused: Refusal; sku: string } {
-  const priced: PricedLine[] = [];
-  for (const line of lines) {
-    const product = stock.get(line.sku);
-    if (!product) return { refused: 'UNKNOWN_SKU', sku: line.sku };
-    if (product.available < line.quantity) return { refused: 'OUT_OF_STOCK', sku: line.sku };
-    priced.push({ ...line, priceCents: product.priceCents });
-  }
-  return { lines: priced };
-}
