@@ -58,7 +58,8 @@ function connectMessaging(
     probe: () => pingDatabase(consumers),
     // The messages pulled together commit together: one transaction and one round of acks per batch,
     // on the consumers' own pool; handlers written against the app's client join it.
-    unitOfWork: (work) => runInUnitOfWork(consumers, work, { ...BATCH_TRANSACTION, joinedAs: prisma, batch: true }),
+    unitOfWork: (work, messages) =>
+      runInUnitOfWork(consumers, work, { ...BATCH_TRANSACTION, joinedAs: prisma, batch: true, messages }),
     batchSize: config.getOrThrow<number>('MESSAGING_BATCH_SIZE'),
     registry: app.get(MetricsRegistry),
     logger: app.get(Logger),

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { SagaView } from '@passo/contracts';
+import { type UnitOfWork, unitOfWorkOf } from '@passo/outbox';
 import { Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
 import type { SagaState } from '../order-saga/order-saga.transition';
@@ -27,21 +28,57 @@ export class VersionConflict extends Error {
   }
 }
 
+type SagaRow = { orderId: string; state: string; data: object; version: number; deadline: Date };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The only place that knows the saga tables: `state` is the status, `data` the rest of SagaState. */
 @Injectable()
 export class SagasRepository {
+  /**
+   * Per consumed batch: its sagas as its transaction sees them, read with one statement at the
+   * batch's first load and kept up to date by its own writes (a saga twice in a batch is read once).
+   */
+  private readonly batches = new WeakMap<UnitOfWork, Map<string, SavedSaga | null>>();
+
   constructor(private readonly db: PrismaClient) {}
 
   find(orderId: string): Promise<SagaWithSteps | null> {
     return this.db.sagaInstance.findUnique({ where: { orderId }, include: withSteps });
   }
 
+  /** The saga as this transaction sees it (in a batch, as read for the whole batch and written since). */
   async load(tx: Tx, orderId: string): Promise<SavedSaga | null> {
-    const [row] = await tx.$queryRaw<{ state: string; data: object; version: number; deadline: Date }[]>`
-      SELECT state, data, version, deadline FROM saga_instances WHERE order_id = ${orderId}::uuid`;
-    if (!row) return null;
-    const state = { ...row.data, status: row.state } as SagaState;
-    return { state, version: row.version, deadline: row.deadline };
+    const batch = await this.batchOf(tx);
+    if (batch?.has(orderId)) return batch.get(orderId)!;
+    const [row] = await tx.$queryRaw<SagaRow[]>`
+      SELECT order_id::text AS "orderId", state, data, version, deadline FROM saga_instances
+       WHERE order_id = ${orderId}::uuid`;
+    return row ? saved(row) : null;
+  }
+
+  /** Every saga a batch's messages are about (by correlation id, the order id), in one statement. */
+  private async batchOf(tx: Tx): Promise<Map<string, SavedSaga | null> | undefined> {
+    const unit = unitOfWorkOf(tx);
+    if (!unit || unit.messages.length < 2) return undefined;
+    let sagas = this.batches.get(unit);
+    if (!sagas) {
+      const ids = [...new Set(unit.messages.map((m) => m.correlationId))].filter((id) => UUID.test(id));
+      sagas = new Map(ids.map((id) => [id.toLowerCase(), null]));
+      const rows = await tx.$queryRaw<SagaRow[]>`
+        SELECT order_id::text AS "orderId", state, data, version, deadline FROM saga_instances
+         WHERE order_id = ANY(${ids}::uuid[])`;
+      for (const row of rows) sagas.set(row.orderId, saved(row));
+      this.batches.set(unit, sagas);
+    }
+    return sagas;
+  }
+
+  /** What this transaction wrote, for the batch's later loads. */
+  private wrote(tx: Tx, saga: SavedSaga): void {
+    const unit = unitOfWorkOf(tx);
+    const batch = unit && this.batches.get(unit);
+    batch?.set(saga.state.orderId, saga);
   }
 
   /**
@@ -58,6 +95,7 @@ export class SagasRepository {
         RETURNING order_id)
       ${insertStep('created', step)}`;
     if (logged === 0) throw new VersionConflict(state.orderId);
+    this.wrote(tx, { state, version: 0, deadline });
   }
 
   /**
@@ -75,6 +113,7 @@ export class SagasRepository {
         RETURNING order_id)
       ${insertStep('updated', step)}`;
     if (logged === 0) throw new VersionConflict(state.orderId);
+    this.wrote(tx, { state, version: version + 1, deadline });
   }
 
   /** Logs a step that changed nothing (an ignored or duplicate reply). */
@@ -94,6 +133,11 @@ export class SagasRepository {
     });
     return rows.map((row) => row.orderId);
   }
+}
+
+function saved(row: SagaRow): SavedSaga {
+  const state = { ...row.data, status: row.state } as SagaState;
+  return { state, version: row.version, deadline: row.deadline };
 }
 
 /** The saga's row: `state` is the status, `data` (jsonb text) the rest. */

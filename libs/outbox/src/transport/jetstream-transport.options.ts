@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { MessageContract } from '@passo/contracts';
+import type { Envelope, MessageContract } from '@passo/contracts';
 import type { Registry } from 'prom-client';
 import { Topology, type TopologyOptions } from '../jetstream/topology';
 // The outbox writes nothing bigger than this by default, so consumers take what producers may send.
@@ -61,8 +61,11 @@ export interface JetStreamTransportOptions {
   lab?: Lab;
 }
 
-/** Runs `work` inside one transaction that the inbox and outbox join (see unit-of-work.ts). */
-export type UnitOfWorkRunner = (work: () => Promise<void>) => Promise<void>;
+/**
+ * Runs `work` inside one transaction that the inbox and outbox join (see unit-of-work.ts), for the
+ * batch's `messages` (pass them on as `runInUnitOfWork`'s `messages`).
+ */
+export type UnitOfWorkRunner = (work: () => Promise<void>, messages: readonly Envelope[]) => Promise<void>;
 
 export interface ResolvedTransportOptions {
   servers: string[];

@@ -75,9 +75,12 @@ export class MessageProcessor {
     const alive = new Heartbeat(options.ackWaitMs / 3);
     ready.forEach(({ msg }) => alive.add(msg));
     try {
-      await unitOfWork(async () => {
-        for (const item of ready) await item.invoke(item.envelope, new JetStreamContext(item.msg, options.consumer));
-      });
+      await unitOfWork(
+        async () => {
+          for (const item of ready) await item.invoke(item.envelope, new JetStreamContext(item.msg, options.consumer));
+        },
+        ready.map((item) => item.envelope),
+      );
     } catch (error) {
       return await this.batchFailed(ready, error, alive);
     } finally {

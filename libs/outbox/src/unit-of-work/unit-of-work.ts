@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Envelope } from '@passo/contracts';
 import type { SqlExecutor } from '../sql';
 
 /** Prisma's interactive-transaction options (any service's generated client takes them). */
@@ -39,6 +40,8 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
     private readonly options: TransactionOptions = {},
     /** It runs a consumed batch that the transport runs again one by one if it fails (see UnitOfWorkOptions.batch). */
     readonly batch = false,
+    /** The consumed messages it runs for, in the order their handlers run (a batch's; else none). */
+    readonly messages: readonly Envelope[] = [],
   ) {}
 
   /** Runs one use case's effects in the shared transaction (see the class comment on failures). */
@@ -148,6 +151,11 @@ export interface UnitOfWorkOptions extends TransactionOptions {
    * fails the unit when one of them was processed already: run alone, it is found a duplicate.
    */
   batch?: boolean;
+  /**
+   * The consumed messages the unit runs for (the transport passes its batch's), so that a
+   * repository can read what all of them need with one statement (see `UnitOfWork.messages`).
+   */
+  messages?: readonly Envelope[];
 }
 
 /**
@@ -158,9 +166,9 @@ export interface UnitOfWorkOptions extends TransactionOptions {
 export async function runInUnitOfWork<Tx extends SqlExecutor, R>(
   db: TransactionRunner<Tx>,
   work: () => Promise<R>,
-  { joinedAs = db, batch = false, ...options }: UnitOfWorkOptions = {},
+  { joinedAs = db, batch = false, messages = [], ...options }: UnitOfWorkOptions = {},
 ): Promise<R> {
-  const unit = new UnitOfWork<Tx>(joinedAs, db, options, batch);
+  const unit = new UnitOfWork<Tx>(joinedAs, db, options, batch, messages);
   let result: R;
   try {
     result = await current.run(unit as unknown as UnitOfWork, work);
