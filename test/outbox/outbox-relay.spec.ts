@@ -15,10 +15,12 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
     const [id] = await f.commit(1);
     await eventually(async () => (await f.published()).length === 1);
     expect(await f.published()).toEqual([{ id, n: 0, msgId: id }]);
-    const rows = await f.db.query<{ published: boolean }>(
-      'SELECT published_at IS NOT NULL AS published FROM outbox_messages',
-    );
-    expect(rows).toEqual([{ published: true }]);
+    // Marked after the broker's ack, while the relay reads its next batch: not at once.
+    const marked = () =>
+      f.db.query<{ published: boolean }>('SELECT published_at IS NOT NULL AS published FROM outbox_messages');
+    await eventually(async () => (await marked())[0]?.published);
+    expect(await marked()).toEqual([{ published: true }]);
+    expect(await f.published()).toHaveLength(1);
   });
 
   it('publishes nothing for a rolled-back transaction', async () => {

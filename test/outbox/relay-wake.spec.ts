@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { joinUnitOfWork, OutboxRelay, OutboxRelayService, OutboxService, runInUnitOfWork } from '@passo/outbox';
+import type { Client } from 'pg';
+import { Pool } from 'pg';
+import { RelayLeadership } from '../../libs/outbox/src/outbox/relay-leadership';
+import { WakeUp } from '../../libs/outbox/src/outbox/relay-wake-up';
 import { eventually } from '../support/eventually';
 import { outboxFixture, type OutboxFixture, quietLogger, ThingHappened } from './fixtures/outbox-fixture';
 
@@ -97,6 +101,47 @@ describe('relay woken while it publishes', () => {
       expect(await Promise.race([stopping!.then(() => 'stopped'), hung])).toBe('stopped');
     } finally {
       await (stopping ?? relay.stop());
+    }
+  });
+});
+
+/**
+ * A relay that its own process's outbox wakes in-process ignores the NOTIFY of those same commits
+ * (their payload is the outbox's notifyTag): acting on it again would cost a round that finds
+ * nothing. Any other NOTIFY (another writer's, or a plain add in a caller's transaction) still wakes it.
+ */
+describe("relay leadership's NOTIFY listener", () => {
+  let f: OutboxFixture;
+  beforeAll(async () => {
+    f = await outboxFixture();
+  });
+  afterAll(() => f?.close());
+
+  it('wakes for every NOTIFY on its channel but those of the writers it ignores, in the order they come', async () => {
+    const pool = new Pool({ connectionString: f.db.url, max: 2 });
+    pool.on('error', () => undefined);
+    const channel = `wake_${randomUUID().slice(0, 8)}`;
+    let wakes = 0;
+    const wakeUp = new (class extends WakeUp {
+      override wake(): void {
+        wakes++;
+        super.wake();
+      }
+    })();
+    const options = { lockKey: BigInt(Date.now()), pollIntervalMs: 60_000, channel, name: 'listener-test' };
+    const leadership = new RelayLeadership(pool, options, quietLogger, wakeUp, () => true, new Set(['mine']));
+    try {
+      const session = (await leadership.acquire())!;
+      const sentinel = new Promise<void>((seen) =>
+        (session as unknown as Client).on('notification', (n) => n.payload === 'sentinel' && seen()),
+      );
+      for (const payload of ['mine', '', 'another-process', 'mine', 'sentinel'])
+        await f.db.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      await sentinel; // delivered in order: every NOTIFY before it has been handled
+      expect(wakes).toBe(3);
+    } finally {
+      leadership.release();
+      await pool.end();
     }
   });
 });

@@ -13,6 +13,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     const relay = (this.relay = new OutboxRelay(options, new Logger(OutboxRelay.name)));
     // Rows committed in this process are published at once, not after the NOTIFY's round trip.
     outbox.onCommitted(() => relay.wake());
+    relay.ignoreNotifications(outbox.notifyTag);
   }
 
   onApplicationBootstrap(): void {

@@ -48,6 +48,7 @@ export class OutboxRelay {
   private readonly metrics: RelayMetrics;
   private readonly backoff: RelayBackoff;
   private readonly wakeUp = new WakeUp();
+  private readonly ignoredNotifications = new Set<string>();
   private readonly leadership: RelayLeadership;
   private readonly batch: RelayPublishBatch;
   private readonly cleanup: RelayCleanup;
@@ -71,7 +72,14 @@ export class OutboxRelay {
     this.metrics = new RelayMetrics(outbox.registry, this.pool, this.options.name);
     this.backoff = new RelayBackoff(this.options.backoffInitialMs, this.options.backoffMaxMs);
     const running = () => this.running;
-    this.leadership = new RelayLeadership(this.pool, this.options, logger, this.wakeUp, running);
+    this.leadership = new RelayLeadership(
+      this.pool,
+      this.options,
+      logger,
+      this.wakeUp,
+      running,
+      this.ignoredNotifications,
+    );
     this.batch = new RelayPublishBatch(this.pool, this.options, this.metrics, logger, outbox.lab, hooks);
     this.cleanup = new RelayCleanup(this.options, logger, running);
   }
@@ -99,6 +107,15 @@ export class OutboxRelay {
   /** Publish soon: a writer in this process committed. */
   wake(): void {
     this.wakeUp.wake();
+  }
+
+  /**
+   * The NOTIFYs with this payload come from a writer whose commits call wake() already (an
+   * OutboxService's notifyTag, linked by OutboxRelayService): acting on them too would cost a
+   * round that finds nothing.
+   */
+  ignoreNotifications(payload: string): void {
+    this.ignoredNotifications.add(payload);
   }
 
   private async run(): Promise<void> {

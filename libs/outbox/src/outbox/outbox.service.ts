@@ -48,6 +48,12 @@ export class OutboxService implements OnApplicationShutdown {
   /** Rows added in a unit of work, waiting for its one INSERT (on this outbox's channel) before the commit. */
   private readonly pending = new WeakMap<UnitOfWork, unknown[][]>();
   private readonly committedListeners = new Set<() => void>();
+  /**
+   * The NOTIFY payload of the commits this outbox reports to onCommitted's listeners itself: a relay
+   * those listeners already woke ignores these (OutboxRelay.ignoreNotifications), saving an empty
+   * round. A plain add() in a caller's own transaction notifies with no payload: only the NOTIFY tells.
+   */
+  readonly notifyTag = randomUUID();
   private readonly maxPayloadBytes: number;
   /** The lab's dual writes (PASSO_LAB=on only): when it chooses one, messages skip the table. */
   private readonly naive?: NaiveDelivery;
@@ -73,7 +79,7 @@ export class OutboxService implements OnApplicationShutdown {
     const unit = unitOfWorkOf(tx);
     if (unit) this.defer(unit, values);
     // executeRaw, not queryRaw: pg_notify returns void, which Prisma cannot deserialize.
-    else await tx.$executeRawUnsafe(this.insertSql(INSERT), ...values);
+    else await tx.$executeRawUnsafe(this.insertSql(INSERT, ''), ...values);
     // The lab's fault: the transaction fails once the row is in it, so the row goes with it.
     this.options.lab?.rollbackAfterPublish(`after adding ${envelope.type} to the outbox`);
     return envelope;
@@ -105,7 +111,7 @@ export class OutboxService implements OnApplicationShutdown {
       this.options.notify === false
         ? ''
         : // void cast to text: Prisma cannot deserialize a void column.
-          `, LATERAL (SELECT pg_notify('${this.channel}', '')::text FROM message) AS notified`;
+          `, LATERAL (SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM message) AS notified`;
     const { ctes, returning } = statement;
     const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${notify}`;
     const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...values);
@@ -172,7 +178,7 @@ export class OutboxService implements OnApplicationShutdown {
       if (all.length === 0) return;
       const tuples = all.map((_row, n) => placeholders(n * CASTS.length + 1)).join(', ');
       await tx.$executeRawUnsafe(
-        this.insertSql(`INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`),
+        this.insertSql(`INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`, this.notifyTag),
         ...all.flat(),
       );
     });
@@ -182,9 +188,9 @@ export class OutboxService implements OnApplicationShutdown {
     await this.publisher?.close();
   }
 
-  private insertSql(insert: string): string {
+  private insertSql(insert: string, payload: string): string {
     if (this.options.notify === false) return insert;
     // One round trip; NOTIFY is delivered on commit only (and dropped on rollback).
-    return `WITH inserted AS (${insert} RETURNING 1) SELECT pg_notify('${this.channel}', '') FROM inserted LIMIT 1`;
+    return `WITH inserted AS (${insert} RETURNING 1) SELECT pg_notify('${this.channel}', '${payload}') FROM inserted LIMIT 1`;
   }
 }

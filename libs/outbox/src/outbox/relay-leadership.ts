@@ -17,6 +17,8 @@ export class RelayLeadership {
     private readonly logger: RelayLogger,
     private readonly wakeUp: WakeUp,
     private readonly running: () => boolean,
+    /** NOTIFY payloads of writers that wake the relay in-process already (see OutboxRelay.ignoreNotifications). */
+    private readonly ignored: ReadonlySet<string>,
   ) {}
 
   /**
@@ -36,7 +38,9 @@ export class RelayLeadership {
     if (!this.running()) return undefined;
     this.active = true;
     this.logger.log(`${this.options.name}: active (holds the outbox lock)`);
-    const onNotify = (message: Notification) => message.channel === this.options.channel && this.wakeUp.wake();
+    const onNotify = (message: Notification) => {
+      if (message.channel === this.options.channel && !this.ignored.has(message.payload ?? '')) this.wakeUp.wake();
+    };
     (session as unknown as Client).on('notification', onNotify);
     await session.query(`LISTEN ${this.options.channel}`);
     return session;
