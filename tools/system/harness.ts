@@ -12,7 +12,7 @@ import type { AuditDatabases, QueryFn } from '../audit';
 import { migrate, SERVICES, type ServiceName } from '../migrator/migrator';
 import { dropDatabase, ensureDatabase, withDatabase } from '../devstack/pg-admin';
 import { freePort } from '../devstack/ports';
-import { type RunningApp, type SpawnOptions, spawnRunApp, stopApp, waitHealthy } from './app-processes';
+import { type RunningApp, type SpawnOptions, spawnRunApp, stopApp, waitReady } from './app-processes';
 
 /** What the counters said at one moment: the measurements are differences of two of these. */
 export interface Snapshot {
@@ -92,7 +92,7 @@ export class CompareSystem {
       this.endpoints.set(name, `http://127.0.0.1:${port}`);
       this.apps.push(this.spawn(name, port));
     }
-    await waitHealthy(this.apps, 60_000);
+    await Promise.all(this.apps.map((app) => waitReady(app)));
   }
 
   private spawn(name: RunningApp['name'], port: number): RunningApp {
