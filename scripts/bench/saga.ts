@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     await system.stop(); // the apps exit gracefully: that writes their CPU profiles
     const profiles: Record<string, ProfileSummary> = {};
     if (profileDir) {
-      for (const app of [...system.apps.map((a) => a.name), 'dbos-app']) {
+      for (const app of [...Object.keys(system.apps), 'dbos-app']) {
         const summary = summariseDir(join(profileDir, app), ROOT);
         if (summary) profiles[app] = summary;
       }

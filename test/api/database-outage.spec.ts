@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { APPS, type AppInfo } from '../../tools/system/apps';
-import { resolveService } from '../../tools/services/services';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testNatsUrl } from '../support/databases';
+import type { PassoSystem } from '../../tools/system/passo-system';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
+import { testPassoSystem } from '../support/passo-system';
 import { privateServers, type PrivateServers } from '../support/private-servers';
 
 /**
@@ -35,14 +36,15 @@ const ROUTES: Record<AppInfo['name'], Array<[method: string, path: string, body?
 
 describe('apps while their database is down', () => {
   let servers: PrivateServers;
+  let system: PassoSystem<TestDatabase>;
   const apps = new Map<AppInfo['name'], AppProcess>();
 
   beforeAll(async () => {
     servers = await privateServers();
-    for (const { name, databaseUrlVar } of APPS) {
-      const db = await servers.database(resolveService(name).name);
-      apps.set(name, await startApp(name, { [databaseUrlVar]: db.url, NATS_URL: testNatsUrl() }));
-    }
+    system = testPassoSystem({ servers: { database: servers.database } });
+    await system.createDatabases();
+    await system.startApps();
+    for (const { name } of APPS) apps.set(name, system.apps[name]);
     // Each app has used its database (pools hold connections) before the server goes away.
     for (const app of apps.values())
       await eventually(async () => (await http('GET', `${app.url}/health`)).status === 200);
@@ -50,7 +52,7 @@ describe('apps while their database is down', () => {
   }, 180_000);
 
   afterAll(async () => {
-    for (const app of apps.values()) await app.stop();
+    await system?.stop();
     await servers?.close();
   });
 

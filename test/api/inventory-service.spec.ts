@@ -1,21 +1,16 @@
 import type { ProductView } from '@passo/contracts';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { fields, http } from '../support/http';
+import { TestService } from '../support/service';
 
 describe('inventory-service HTTP API', () => {
-  let db: TestDatabase;
-  let app: AppProcess;
+  const service = new TestService('inventory-service');
+  let db: TestDatabase, app: AppProcess;
   const put = (sku: string, body: unknown) => http<ProductView>('PUT', `${app.url}/products/${sku}`, body);
 
-  beforeAll(async () => {
-    db = await testDatabase('inventory');
-    app = await startApp('inventory-service', { INVENTORY_DATABASE_URL: db.url, NATS_URL: testNatsUrl() });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-  });
+  beforeAll(async () => ({ db, app } = await service.start()));
+  afterAll(() => service.stop());
 
   it('upserts a product and reads it back', async () => {
     const created = await put('BOOK-1', { priceCents: 2500, available: 10 });

@@ -1,13 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ConfirmOrder, type OrderView } from '@passo/contracts';
-import { ensureStreams, Topology } from '@passo/outbox';
-import type { JetStreamManager } from 'nats';
 import { Client } from 'pg';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http, type HttpResult } from '../support/http';
-import { natsConnection, publishAs } from '../support/nats';
+import { publishAs } from '../support/nats';
+import { TestService } from '../support/service';
 
 /**
  * More requests than the database pool can serve in time answer 503 with Retry-After — never a
@@ -16,26 +15,17 @@ import { natsConnection, publishAs } from '../support/nats';
  * is made, not hoped for: the test holds a lock the requests (or the consumer) must wait for.
  */
 describe('order-service under overload', () => {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
-  const topology = new Topology({ prefix });
   const POOL = 1;
-  let db: TestDatabase;
-  let app: AppProcess;
-  let jsm: JetStreamManager;
+  const service = new TestService('order-service', {
+    env: { DATABASE_POOL_SIZE: String(POOL), DATABASE_POOL_TIMEOUT_MS: '500', SAGA_MODE: 'orchestration' },
+    streams: [ConfirmOrder],
+  });
+  const { topology } = service;
+  let db: TestDatabase, app: AppProcess;
   let locker: Client;
 
   beforeAll(async () => {
-    db = await testDatabase('order');
-    jsm = await (await natsConnection()).jetstreamManager();
-    await ensureStreams(jsm, topology, [ConfirmOrder]);
-    app = await startApp('order-service', {
-      ORDER_DATABASE_URL: db.url,
-      NATS_URL: testNatsUrl(),
-      PASSO_TOPOLOGY_PREFIX: prefix,
-      DATABASE_POOL_SIZE: String(POOL),
-      DATABASE_POOL_TIMEOUT_MS: '500',
-      SAGA_MODE: 'orchestration',
-    });
+    ({ db, app } = await service.start());
     await eventually(async () => (await http('GET', `${app.url}/health`)).status === 200);
     locker = new Client({ connectionString: db.url });
     await locker.connect();
@@ -44,11 +34,7 @@ describe('order-service under overload', () => {
   afterEach(async () => void (await locker.query('ROLLBACK').catch(() => undefined)));
   afterAll(async () => {
     await locker?.end();
-    await app?.stop();
-    await db?.drop();
-    for (const stream of [topology.stream('orders'), topology.stream(ConfirmOrder.context), topology.deadLetters()]) {
-      await jsm?.streams.delete(stream.name).catch(() => undefined);
-    }
+    await service.stop();
   });
 
   const place = () =>

@@ -1,28 +1,18 @@
 import type { OrderView } from '@passo/contracts';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
+import { TestService } from '../support/service';
 
 /** order-service alone: no inventory or payment runs, so every saga it starts stays PENDING. */
 describe('order-service stuck-saga audit', () => {
-  let db: TestDatabase;
-  let app: AppProcess;
-
-  beforeAll(async () => {
-    db = await testDatabase('order');
-    app = await startApp('order-service', {
-      ORDER_DATABASE_URL: db.url,
-      NATS_URL: testNatsUrl(),
-      SAGA_DEADLINE_MS: '1000',
-      SAGA_STUCK_GRACE_MS: '1500',
-      SAGA_AUDIT_INTERVAL_MS: '200',
-    });
+  const service = new TestService('order-service', {
+    env: { SAGA_DEADLINE_MS: '1000', SAGA_STUCK_GRACE_MS: '1500', SAGA_AUDIT_INTERVAL_MS: '200' },
   });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-  });
+  let db: TestDatabase, app: AppProcess;
+  beforeAll(async () => ({ db, app } = await service.start()));
+  afterAll(() => service.stop());
 
   const place = async (customerId: string, sagaMode: string) => {
     const response = await http<OrderView>('POST', `${app.url}/orders`, {

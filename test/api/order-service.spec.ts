@@ -1,32 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { OrderView } from '@passo/contracts';
 import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import { testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { fields, http } from '../support/http';
 import { readOrderPlaced } from '../support/nats';
+import { TestService } from '../support/service';
 
 describe('order-service HTTP API', () => {
-  let db: TestDatabase;
-  let app: AppProcess;
+  const service = new TestService('order-service');
+  const { prefix } = service;
+  let db: TestDatabase, app: AppProcess;
+  beforeAll(async () => ({ db, app } = await service.start()));
+  afterAll(() => service.stop());
   const order = { customerId: 'alice', items: [{ sku: 'BOOK-1', quantity: 2 }] };
   const post = (body: unknown, headers?: Record<string, string>) =>
     http<OrderView>('POST', `${app.url}/orders`, body, headers);
-
-  const prefix = `t${randomUUID().slice(0, 8)}`;
-
-  beforeAll(async () => {
-    db = await testDatabase('order');
-    app = await startApp('order-service', {
-      ORDER_DATABASE_URL: db.url,
-      NATS_URL: testNatsUrl(),
-      PASSO_TOPOLOGY_PREFIX: prefix,
-    });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-  });
 
   it('places a PENDING order with its lines and reads it back', async () => {
     const created = await post({ ...order, items: [...order.items, { sku: 'PEN-2', quantity: 1 }] });

@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { CustomerView, PaymentView } from '@passo/contracts';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { fields, http } from '../support/http';
+import { TestService } from '../support/service';
 
 describe('payment-service HTTP API', () => {
-  let db: TestDatabase;
-  let app: AppProcess;
+  const service = new TestService('payment-service');
+  let db: TestDatabase, app: AppProcess;
 
-  beforeAll(async () => {
-    db = await testDatabase('payment');
-    app = await startApp('payment-service', { PAYMENT_DATABASE_URL: db.url, NATS_URL: testNatsUrl() });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-  });
+  beforeAll(async () => ({ db, app } = await service.start()));
+  afterAll(() => service.stop());
 
   it('upserts a wallet and reads it back', async () => {
     const created = await http<CustomerView>('PUT', `${app.url}/customers/alice`, { balanceCents: 10_000 });

@@ -1,20 +1,14 @@
+import { resolveService } from '../../tools/services/services';
 import { APPS } from '../../tools/system/apps';
 import { freePort, spawnApp, startApp } from '../support/app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 
-const serviceOf = {
-  ORDER_DATABASE_URL: 'order',
-  INVENTORY_DATABASE_URL: 'inventory',
-  PAYMENT_DATABASE_URL: 'payment',
-  ORCHESTRATOR_DATABASE_URL: 'orchestrator',
-} as const;
-
 describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = await testDatabase(serviceOf[databaseUrlVar]);
+    db = await testDatabase(resolveService(name).name);
   });
   afterAll(() => db?.drop());
 
@@ -57,7 +51,7 @@ describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
 describe.each(APPS)('$name stopped during start-up', ({ name, databaseUrlVar }) => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = await testDatabase(serviceOf[databaseUrlVar]);
+    db = await testDatabase(resolveService(name).name);
   });
   afterAll(() => db?.drop());
 

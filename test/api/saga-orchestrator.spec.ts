@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { http } from '../support/http';
+import { TestService } from '../support/service';
 
 describe('saga-orchestrator HTTP API', () => {
-  let db: TestDatabase;
-  let app: AppProcess;
+  const service = new TestService('saga-orchestrator');
+  let db: TestDatabase, app: AppProcess;
 
-  beforeAll(async () => {
-    db = await testDatabase('orchestrator');
-    app = await startApp('saga-orchestrator', { ORCHESTRATOR_DATABASE_URL: db.url, NATS_URL: testNatsUrl() });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-  });
+  beforeAll(async () => ({ db, app } = await service.start()));
+  afterAll(() => service.stop());
 
   it.each([randomUUID(), 'not-an-order'])('answers 404 for an order without a saga (%s)', async (id) => {
     expect((await http('GET', `${app.url}/sagas/${id}`)).status).toBe(404);

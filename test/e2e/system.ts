@@ -1,63 +1,60 @@
-import { randomUUID } from 'node:crypto';
 import type { CustomerView, OrderView, PaymentView, ProductView, SagaMode, SagaView } from '@passo/contracts';
-import { audit, checkInvariants, type AuditDatabases, type AuditOptions } from '../../tools/audit';
-import type { ServiceName } from '../../tools/migrator/migrator';
-import { SERVICES, type ServiceSpec } from '../../tools/services/services';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AuditOptions } from '../../tools/audit';
+import type { PassoSystem, ServiceApp } from '../../tools/system/passo-system';
+import type { TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-
-type ServiceApp = ServiceSpec['app'];
-/** The services' one table (tools/services/services.ts), by app. */
-const spec = (app: ServiceApp) => SERVICES.find((s) => s.app === app)!;
-const APP_NAMES = SERVICES.map((s) => s.app);
+import { testPassoSystem, type TestServers } from '../support/passo-system';
 
 export type { ServiceApp };
+export type SystemServers = TestServers;
 
-export interface SystemServers {
-  /** Makes one service's database (default: a copy of the shared server's template). */
-  database?: (service: ServiceName) => Promise<TestDatabase>;
-  natsUrl?: string;
-}
-
-/** The four apps as real processes, on their own databases and stream prefix. */
+/**
+ * The four apps as real processes, on their own databases and stream prefix (the tools' harness,
+ * tools/system/passo-system.ts), with the e2e tests' helpers: each HTTP call checks its answer.
+ */
 export class TestSystem {
-  readonly prefix = `t${randomUUID().slice(0, 8)}`;
-  readonly apps = {} as Record<ServiceApp, AppProcess>;
-  readonly dbs = {} as Record<ServiceApp, TestDatabase>;
+  private readonly system: PassoSystem<TestDatabase>;
 
   constructor(
     /** Extra environment per app, e.g. a short saga deadline for the orchestrator. */
-    private readonly env: Partial<Record<ServiceApp, Record<string, string>>> = {},
+    env: Partial<Record<ServiceApp, Record<string, string>>> = {},
     /** Servers other than the suite's shared ones (the outage tests stop theirs). */
-    private readonly servers: SystemServers = {},
-  ) {}
-
-  async start(): Promise<this> {
-    const database = this.servers.database ?? testDatabase;
-    for (const app of APP_NAMES) this.dbs[app] = await database(spec(app).name);
-    await Promise.all(APP_NAMES.map((app) => this.boot(app)));
-    return this;
-  }
-
-  async boot(app: ServiceApp): Promise<void> {
-    this.apps[app] = await startApp(app, {
-      [spec(app).urlEnv]: this.dbs[app].url,
-      NATS_URL: this.servers.natsUrl ?? testNatsUrl(),
-      PASSO_TOPOLOGY_PREFIX: this.prefix,
+    servers: SystemServers = {},
+  ) {
+    this.system = testPassoSystem({
       // A killed service's unacknowledged messages come back after this: short, so tests stay quick.
-      MESSAGING_ACK_WAIT_MS: '5000',
-      ...this.env[app],
+      env: { MESSAGING_ACK_WAIT_MS: '5000' },
+      appEnv: env,
+      servers,
     });
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(Object.values(this.apps).map((app) => app.stop()));
-    await Promise.all(Object.values(this.dbs).map((db) => db.drop()));
+  get prefix() {
+    return this.system.prefix;
+  }
+  get apps() {
+    return this.system.apps;
+  }
+  get dbs() {
+    return this.system.dbs;
   }
 
-  url = (app: ServiceApp) => this.apps[app].url;
+  async start(): Promise<this> {
+    await this.system.createDatabases();
+    await this.system.startApps();
+    return this;
+  }
+
+  /** Starts one app again (after the test killed it, or it crashed). */
+  async boot(app: ServiceApp): Promise<void> {
+    await this.system.boot(app);
+  }
+
+  stop = () => this.system.stop();
+  url = (app: ServiceApp) => this.system.url(app);
+  /** The four databases, as `npm run audit` reads them. */
+  databases = () => this.system.databases();
 
   async product(sku: string, priceCents: number, available: number): Promise<void> {
     expect(
@@ -105,19 +102,9 @@ export class TestSystem {
     return orders as OrderView[];
   }
 
-  /** The four databases, as `npm run audit` reads them. */
-  databases(): AuditDatabases {
-    return {
-      order: this.dbs['order-service'].query,
-      inventory: this.dbs['inventory-service'].query,
-      payment: this.dbs['payment-service'].query,
-      orchestrator: this.dbs['saga-orchestrator'].query,
-    };
-  }
-
   /** `npm run audit` on this system (default: the live deadlines): the violations' sentences. */
   async audit(options: AuditOptions = {}): Promise<string[]> {
-    return (await audit(this.databases(), options)).violations.map((v) => v.message);
+    return (await this.system.audit(options)).violations.map((v) => v.message);
   }
 
   /**
@@ -127,6 +114,6 @@ export class TestSystem {
    * none for any other; no ghost or missing effect anywhere in the system's databases.
    */
   async checkInvariants(stockTotals: Record<string, number>, initialBalances: Record<string, number>): Promise<void> {
-    expect(await checkInvariants(this.databases(), stockTotals, initialBalances)).toEqual([]);
+    expect(await this.system.checkInvariants(stockTotals, initialBalances)).toEqual([]);
   }
 }

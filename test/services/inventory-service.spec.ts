@@ -15,14 +15,14 @@ import {
   type ProductView,
   type SagaMode,
 } from '@passo/contracts';
-import { ensureStreams, Topology } from '@passo/outbox';
 import type { JetStreamManager, PubAck } from 'nats';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support/dead-letters';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-import { consumedUpTo, publishAs, natsConnection, storedMessages, type StoredMessage } from '../support/nats';
+import { consumedUpTo, publishAs, storedMessages, type StoredMessage } from '../support/nats';
+import { TestService } from '../support/service';
 import { newTraceparent } from '../support/trace';
 
 type InventoryEvent = StockReserved | StockReservationFailed | StockReleased;
@@ -40,40 +40,23 @@ interface Trigger<A extends unknown[]> {
 }
 
 describe('inventory-service: reservations in the choreographed saga', () => {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
-  const topology = new Topology({ prefix });
   const consumed = [
     ...[OrderPlaced, PaymentFailed, OrderCancelled, OrderConfirmed],
     ...[ReserveStockCommand, ReleaseStockCommand, SellStockCommand],
   ];
+  const service = new TestService('inventory-service', { streams: consumed });
+  const { topology } = service;
   /** Stock each sku was given: available + reserved + sold must stay equal to it. */
   const stocked = new Map<string, number>();
-  let db: TestDatabase;
-  let app: AppProcess;
-  let jsm: JetStreamManager;
+  let db: TestDatabase, app: AppProcess, jsm: JetStreamManager;
 
   beforeAll(async () => {
-    db = await testDatabase('inventory');
-    const nc = await natsConnection();
-    jsm = await nc.jetstreamManager();
-    await ensureStreams(jsm, topology, consumed);
-    app = await startApp('inventory-service', {
-      INVENTORY_DATABASE_URL: db.url,
-      NATS_URL: testNatsUrl(),
-      PASSO_TOPOLOGY_PREFIX: prefix,
-    });
-    // startApp returns once HTTP answers; the consumers (and the dead-letter stream they create)
+    ({ db, app, jsm } = await service.start());
+    // start() returns once HTTP answers; the consumers (and the dead-letter stream they create)
     // start after that: the checks below read that stream, so wait for it (seen racing in CI).
     await eventually(() => jsm.streams.info(topology.deadLetters().name));
   });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-    const streams = [topology.stream('orders'), topology.stream('payments'), topology.stream('inventory')];
-    for (const stream of [...streams, topology.deadLetters()]) {
-      await jsm?.streams.delete(stream.name).catch(() => undefined);
-    }
-  });
+  afterAll(() => service.stop());
 
   // Every message is valid unless a test says how many it expects dead-lettered: any other one
   // means a handler kept failing.

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   CancelOrder,
   ConfirmOrder,
@@ -12,44 +12,27 @@ import {
   type OrderView,
   type SagaMode,
 } from '@passo/contracts';
-import { ensureStreams, listDeadLetters, Topology } from '@passo/outbox';
+import { listDeadLetters } from '@passo/outbox';
 import type { JetStreamManager } from 'nats';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support/dead-letters';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-import { consumedUpTo, publishAs, natsConnection, storedMessages } from '../support/nats';
+import { consumedUpTo, publishAs, storedMessages } from '../support/nats';
+import { TestService } from '../support/service';
 import { newTraceparent } from '../support/trace';
 
 type Settled = OrderConfirmed | OrderCancelled;
 
 describe('order-service: settling the order', () => {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
-  const topology = new Topology({ prefix });
-  let db: TestDatabase;
-  let app: AppProcess;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    db = await testDatabase('order');
-    const nc = await natsConnection();
-    jsm = await nc.jetstreamManager();
-    await ensureStreams(jsm, topology, [ConfirmOrder, PaymentCompleted, StockReservationFailed]);
-    app = await startApp('order-service', {
-      ORDER_DATABASE_URL: db.url,
-      NATS_URL: testNatsUrl(),
-      PASSO_TOPOLOGY_PREFIX: prefix,
-    });
+  const service = new TestService('order-service', {
+    streams: [ConfirmOrder, PaymentCompleted, StockReservationFailed],
   });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-    const streams = [topology.stream('orders'), topology.stream('inventory'), topology.stream('payments')];
-    for (const stream of [...streams, topology.deadLetters()]) {
-      await jsm?.streams.delete(stream.name).catch(() => undefined);
-    }
-  });
+  const { topology } = service;
+  let db: TestDatabase, app: AppProcess, jsm: JetStreamManager;
+  beforeAll(async () => ({ db, app, jsm } = await service.start()));
+  afterAll(() => service.stop());
 
   /** A PENDING order placed through the public API, in the given mode. */
   async function placed(sagaMode: SagaMode): Promise<string> {

@@ -11,43 +11,24 @@ import {
   type MessageContract,
   type PaymentView,
 } from '@passo/contracts';
-import { ensureStreams, Topology } from '@passo/outbox';
 import type { JetStreamManager } from 'nats';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { asChoreographed, deadLetterOf, expectSagaModeRefused } from '../support/dead-letters';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
-import { consumedUpTo, publishAs, natsConnection, storedMessages, type StoredMessage } from '../support/nats';
+import { consumedUpTo, publishAs, storedMessages, type StoredMessage } from '../support/nats';
+import { TestService } from '../support/service';
 import { newTraceparent } from '../support/trace';
 
 type PaymentEvent = PaymentCompleted | PaymentFailed | PaymentRefunded;
 
 describe('payment-service: charging on StockReserved (choreography)', () => {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
-  const topology = new Topology({ prefix });
-  let db: TestDatabase;
-  let app: AppProcess;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    db = await testDatabase('payment');
-    const nc = await natsConnection();
-    jsm = await nc.jetstreamManager();
-    await ensureStreams(jsm, topology, [StockReserved, PaymentCompleted]);
-    app = await startApp('payment-service', {
-      PAYMENT_DATABASE_URL: db.url,
-      NATS_URL: testNatsUrl(),
-      PASSO_TOPOLOGY_PREFIX: prefix,
-    });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await db?.drop();
-    for (const stream of [topology.stream('inventory'), topology.stream('payments'), topology.deadLetters()]) {
-      await jsm?.streams.delete(stream.name).catch(() => undefined);
-    }
-  });
+  const service = new TestService('payment-service', { streams: [StockReserved, PaymentCompleted] });
+  const { topology } = service;
+  let db: TestDatabase, app: AppProcess, jsm: JetStreamManager;
+  beforeAll(async () => ({ db, app, jsm } = await service.start()));
+  afterAll(() => service.stop());
 
   const customer = () => `cust-${randomBytes(4).toString('hex')}`;
 

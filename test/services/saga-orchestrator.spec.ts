@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   OrderConfirmed,
   OrderPlaced,
@@ -10,13 +10,11 @@ import {
   type MessageContract,
   type SagaView,
 } from '@passo/contracts';
-import { ensureStreams, Topology } from '@passo/outbox';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 import { natsConnection, streamMessages } from '../support/nats';
 import { DISTANT_DEADLINE_MS, passDeadlines } from '../support/saga-clock';
+import { TestService } from '../support/service';
 
 interface SentCommand {
   type: string;
@@ -26,37 +24,14 @@ interface SentCommand {
 
 /** The orchestrator alone: events are published by the test, its commands read back from the streams. */
 function orchestratorUnderTest(env: Record<string, string> = {}) {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
-  const topology = new Topology({ prefix });
+  const system = new TestService('saga-orchestrator', { env, streams: [OrderPlaced, StockReserved, PaymentCompleted] });
+  const { topology } = system;
   const contexts = ['orders', 'inventory', 'payments'];
-  const system = { prefix, topology, db: undefined as unknown as TestDatabase, apps: [] as AppProcess[] };
+  /** A second replica: same database, same consumer group. */
+  const boot = () => system.replica();
 
-  const boot = async () => {
-    const app = await startApp('saga-orchestrator', {
-      ORCHESTRATOR_DATABASE_URL: system.db.url,
-      NATS_URL: testNatsUrl(),
-      PASSO_TOPOLOGY_PREFIX: prefix,
-      ...env,
-    });
-    system.apps.push(app);
-    return app;
-  };
-
-  beforeAll(async () => {
-    system.db = await testDatabase('orchestrator');
-    const jsm = await (await natsConnection()).jetstreamManager();
-    await ensureStreams(jsm, topology, [OrderPlaced, StockReserved, PaymentCompleted]);
-    await boot();
-  });
-  afterAll(async () => {
-    await Promise.all(system.apps.map((app) => app.stop()));
-    await system.db?.drop();
-    const jsm = await (await natsConnection()).jetstreamManager();
-    for (const context of [...contexts, 'dlq']) {
-      const stream = context === 'dlq' ? topology.deadLetters() : topology.stream(context);
-      await jsm.streams.delete(stream.name).catch(() => undefined);
-    }
-  });
+  beforeAll(() => system.start());
+  afterAll(() => system.stop());
 
   const publish = async <P extends { orderId: string }>(contract: MessageContract<P>, payload: P) => {
     const envelope: Envelope<P> = {

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { natsConnectOptions, type NatsCredentials } from '../../libs/outbox/src/nats/nats-connect';
 import type { ConnectionOptions } from 'nats';
-import { Client, Pool } from 'pg';
+import { Client } from 'pg';
 import { adminFromEnv } from '../../tools/devstack/nats-users';
 import { migrate, SERVICES, type ServiceName } from '../../tools/migrator/migrator';
 import { dropDatabase, ensureDatabase, quoteIdent, withDatabase } from '../../tools/devstack/pg-admin';
+import { openDatabase, type SystemDatabase } from '../../tools/system/system-database';
 
-export interface TestDatabase {
+export interface TestDatabase extends SystemDatabase {
   name: string;
-  url: string;
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  drop(): Promise<void>;
 }
 
 export function testServerUrl(): string {
@@ -66,18 +64,5 @@ export async function testDatabase(service: ServiceName): Promise<TestDatabase> 
   } finally {
     await admin.end();
   }
-  const url = withDatabase(testServerUrl(), name);
-  // pool.end() resolves once its clients are told to end, before their sessions are gone: the
-  // forced DROP that follows can terminate one, and an 'error' with no listener crashes the test
-  // that happens to be running. A query of a live test still reports its own errors.
-  const pool = new Pool({ connectionString: url, max: 4 }).on('error', () => undefined);
-  return {
-    name,
-    url,
-    query: async <R>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as R[],
-    drop: async () => {
-      await pool.end();
-      await dropDatabase(url);
-    },
-  };
+  return { name, ...openDatabase(withDatabase(testServerUrl(), name), { max: 4 }) };
 }

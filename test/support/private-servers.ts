@@ -1,13 +1,13 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import type { AppInfo } from '../../tools/system/apps';
 import { migrate, resolveService, type ServiceName } from '../../tools/migrator/migrator';
 import type * as NatsServer from '../../tools/devstack/nats';
 import type { NatsUser } from '../../tools/devstack/nats-users';
 import { ensureDatabase, withDatabase } from '../../tools/devstack/pg-admin';
 import type * as PostgresServer from '../../tools/devstack/postgres';
+import { openDatabase } from '../../tools/system/system-database';
 import { freePort } from './app-process';
 import type { TestDatabase } from './databases';
 
@@ -53,7 +53,7 @@ export async function privateServers({ nats: withNats = false } = {}): Promise<P
       { NATS_USER: user, NATS_PASSWORD: password },
     ]),
   );
-  const pools: Pool[] = [];
+  const opened: TestDatabase[] = [];
   let count = 0;
   return {
     pg,
@@ -65,18 +65,13 @@ export async function privateServers({ nats: withNats = false } = {}): Promise<P
       const url = withDatabase(pg.embeddedPgUrl('postgres'), `passo_private_${service}_${++count}`);
       await ensureDatabase(url);
       await migrate(resolveService(service), url, { log: quiet });
-      // Errors of idle clients while the server is down are expected; queries report their own.
-      const pool = new Pool({ connectionString: url, max: 2 }).on('error', quiet);
-      pools.push(pool);
-      return {
-        name: url,
-        url,
-        query: async <R>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as R[],
-        drop: async () => undefined, // the whole server goes at the end
-      };
+      // Its pool hears the errors of idle clients while the server is down; the whole server goes at the end.
+      const db = { name: url, ...openDatabase(url, { keep: true }) };
+      opened.push(db);
+      return db;
     },
     async close() {
-      await Promise.all(pools.map((pool) => pool.end().catch(quiet)));
+      await Promise.all(opened.map((db) => db.drop().catch(quiet)));
       if (withNats) await nats.stopNats(quiet);
       await pg.stopPostgres(quiet, 'immediate');
       rmSync(stateDir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { appEntry, type AppInfo, isHealthy } from './apps';
+import { appEntry, type AppInfo, healthStatus, isOk } from './apps';
 
 /** Lines kept per app, to show why it failed. */
 const KEPT_LINES = 40;
@@ -18,6 +18,8 @@ export interface RunningApp {
   lastLines(): string;
   /** Everything it wrote, with `keepOutput` (the tests' assertions and failure messages); else the last lines. */
   output(): string;
+  /** Sends `signal` (default SIGTERM) unless it already ended; resolves with how it ended. */
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
 export interface SpawnOptions {
@@ -67,6 +69,10 @@ export function spawnRunApp(
     exited,
     lastLines,
     output: () => (keepOutput ? all : lastLines()),
+    stop: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
   };
   const keep = (chunk: Buffer) => {
     if (keepOutput) all += chunk.toString();
@@ -81,21 +87,33 @@ export function spawnRunApp(
   return app;
 }
 
-/** Waits until every app answers /health with 200; fails naming an app that exited or never got healthy. */
-export async function waitHealthy(apps: readonly RunningApp[], timeoutMs: number): Promise<void> {
+/**
+ * When an app counts as started: `healthy`, GET /health answers 200 (its database and NATS are
+ * reachable); `answering`, it answers at all (a test of its 503s, or of what it does meanwhile).
+ */
+export type Readiness = 'healthy' | 'answering';
+
+export interface ReadyOptions {
+  until?: Readiness;
+  timeoutMs?: number;
+}
+
+/**
+ * Waits until the app is ready (default: healthy within 60 s). An app that exits or is not ready
+ * in time is SIGKILLed, and the error names it, why, and what it wrote.
+ */
+export async function waitReady(app: RunningApp, { until = 'healthy', timeoutMs = 60_000 }: ReadyOptions = {}) {
   const deadline = Date.now() + timeoutMs;
-  const pending = new Set(apps);
-  while (pending.size > 0) {
-    for (const app of pending) {
-      if (app.exit !== undefined) throw new Error(`${app.name} exited (${app.exit}) during start:\n${app.lastLines()}`);
-      if (await isHealthy(app.port)) pending.delete(app);
-    }
-    if (pending.size === 0) return;
+  for (;;) {
+    if (app.exit !== undefined) throw new Error(`${app.name} exited (${app.exit}) during start:\n${app.output()}`);
+    const status = await healthStatus(app.port);
+    if (until === 'healthy' ? isOk(status) : status !== undefined) return;
     if (Date.now() > deadline) {
-      const names = [...pending].map((app) => app.name).join(', ');
-      throw new Error(`${names} not healthy after ${timeoutMs / 1000} s (is PostgreSQL or NATS down?)`);
+      await app.stop('SIGKILL');
+      const why = until === 'healthy' ? 'not healthy' : 'not answering';
+      throw new Error(`${app.name} ${why} after ${timeoutMs / 1000} s (is PostgreSQL or NATS down?):\n${app.output()}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(100);
   }
 }
 

@@ -44,10 +44,18 @@ export async function buildApps(log: (line: string) => void): Promise<void> {
 }
 
 export async function isHealthy(port: number): Promise<boolean> {
+  return isOk(await healthStatus(port));
+}
+
+export const isOk = (status: number | undefined) => status !== undefined && status >= 200 && status < 300;
+
+/** What GET /health answers (503 while the database or NATS is down), or undefined: no answer within 2 s. */
+export async function healthStatus(port: number): Promise<number | undefined> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) });
-    return response.ok;
+    await response.body?.cancel();
+    return response.status;
   } catch {
-    return false;
+    return undefined;
   }
 }

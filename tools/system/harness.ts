@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { natsConnectOptions } from '../../libs/outbox/src/nats/nats-connect';
-import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { APPS, appEntry, isHealthy } from './apps';
-import type { DatabaseUrlVar } from '../services/services';
-import { type ChildSpec, Supervisor } from './supervisor';
 import type { Infra } from '../devstack/infra';
-import type { AuditDatabases, QueryFn } from '../audit';
-import { migrate, SERVICES, type ServiceName } from '../migrator/migrator';
-import { dropDatabase, ensureDatabase, withDatabase } from '../devstack/pg-admin';
+import { databaseName, dropDatabase, ensureDatabase, withDatabase } from '../devstack/pg-admin';
 import { freePort } from '../devstack/ports';
-import { type RunningApp, type SpawnOptions, spawnRunApp, stopApp, waitHealthy } from './app-processes';
+import { migrate, SERVICES, type ServiceName } from '../migrator/migrator';
+import { APPS, appEntry, isHealthy } from './apps';
+import type { RunningApp, SpawnOptions } from './app-processes';
+import { PassoSystem, type ServiceApp } from './passo-system';
+import { deleteStreamsOf, streamsOf } from './streams';
+import { type ChildSpec, Supervisor } from './supervisor';
+import { openDatabase, type SystemDatabase } from './system-database';
 
 /** What the counters said at one moment: the measurements are differences of two of these. */
 export interface Snapshot {
@@ -37,67 +38,47 @@ export interface SystemOptions {
 }
 
 /**
- * The four apps on databases and streams of their own (dropped and deleted at the end), so a
- * run measures nothing but itself, next to whatever else uses the same servers.
+ * The harness (passo-system.ts) as compare, bench and the demo run it: on the servers of `npm
+ * start` (or those configured), on databases and streams of the run's own (dropped and deleted at
+ * the end), so a run measures nothing but itself, next to whatever else uses the same servers;
+ * with the counters a run is measured by.
  */
-export class CompareSystem {
-  /** Every stream of the run is `<PREFIX>_…`. */
-  readonly prefix: string;
-  readonly apps: RunningApp[] = [];
-  private readonly urls = new Map<ServiceName, string>();
-  private readonly clients = new Map<ServiceName, Client>();
-  private readonly envs = new Map<RunningApp['name'], Record<string, string>>();
-  private readonly endpoints = new Map<RunningApp['name'], string>();
+export class CompareSystem extends PassoSystem {
+  private readonly counted: { queries: number };
+  private readonly supervised = new Map<ServiceApp, string>();
   private supervisor?: Supervisor;
   private closeLogs?: () => Promise<void>;
   private admin?: Client;
   private nats?: NatsConnection;
-  private ownQueries = 0;
-  private stopped?: Promise<void>;
 
   constructor(
     private readonly infra: Infra,
     private readonly log: (line: string) => void,
-    private readonly options: SystemOptions = {},
+    options: SystemOptions = {},
   ) {
     const short = options.name === undefined ? 'cmp' : options.name.slice(0, 3);
-    this.prefix = `${short}${randomBytes(4).toString('hex')}`;
+    const counted = { queries: 0 };
+    super({
+      prefix: `${short}${randomBytes(4).toString('hex')}`,
+      natsUrl: infra.urls.NATS_URL,
+      database: runDatabase(infra, options.name ?? 'compare', randomBytes(3).toString('hex'), counted, log),
+      env: {
+        ...infra.natsEnv, // each app picks its own user (<APP>_NATS_USER/PASSWORD)
+        LOG_LEVEL: options.logLevel ?? 'warn',
+        ...options.env,
+      },
+      spawn: options.spawn,
+      print: (line) => process.stderr.write(`${line}\n`),
+    });
+    this.counted = counted;
   }
 
-  /** Fresh, migrated databases for the four services; connections to read them and the broker. */
-  async createDatabases(): Promise<void> {
+  /** Fresh, migrated databases for the four services; connections to read the server's counters and the broker. */
+  override async createDatabases(): Promise<void> {
+    await super.createDatabases();
     const server = this.infra.adminUrl ?? this.infra.urls.ORDER_DATABASE_URL;
-    const tag = randomBytes(3).toString('hex');
-    for (const spec of SERVICES) {
-      this.guard();
-      const url = withDatabase(server, `passo_${this.options.name ?? 'compare'}_${spec.name}_${tag}`);
-      this.urls.set(spec.name, url); // before creating: a failure half-way still drops it
-      await ensureDatabase(url);
-      await migrate(spec, url, { log: this.log });
-    }
     this.admin = await connected(withDatabase(server, 'postgres'));
-    for (const name of ['order', 'inventory', 'payment', 'orchestrator'] as const) {
-      this.clients.set(name, await connected(this.urls.get(name)!));
-    }
     this.nats = await connect(natsConnectOptions(this.infra.urls.NATS_URL, 'passo-compare', this.infra.natsAdmin));
-  }
-
-  /** The four built apps, each on a free port, with LOG_LEVEL=warn (or as set); resolves when all are healthy. */
-  async startApps(): Promise<void> {
-    for (const { name, databaseUrlVar } of APPS) {
-      const port = await freePort();
-      const env = this.appEnv(databaseUrlVar);
-      this.guard(); // from here to the push, nothing awaits: a stop sees every app started
-      this.envs.set(name, env);
-      this.endpoints.set(name, `http://127.0.0.1:${port}`);
-      this.apps.push(this.spawn(name, port));
-    }
-    await waitHealthy(this.apps, 60_000);
-  }
-
-  private spawn(name: RunningApp['name'], port: number): RunningApp {
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    return spawnRunApp(name, port, this.envs.get(name)!, log, this.options.spawn?.(name));
   }
 
   /**
@@ -107,10 +88,10 @@ export class CompareSystem {
    */
   async startSupervised(logFile: (app: RunningApp['name']) => string): Promise<Supervisor> {
     const specs: ChildSpec[] = [];
-    for (const { name, databaseUrlVar } of APPS) {
+    for (const { name } of APPS) {
       const port = await freePort();
-      this.endpoints.set(name, `http://127.0.0.1:${port}`);
-      const env = { PATH: process.env.PATH ?? '', ...this.appEnv(databaseUrlVar), PORT: String(port) };
+      this.supervised.set(name, `http://127.0.0.1:${port}`);
+      const env = { PATH: process.env.PATH ?? '', ...this.appEnv(name), PORT: String(port) };
       specs.push({
         name,
         command: process.execPath,
@@ -137,67 +118,21 @@ export class CompareSystem {
     return supervisor;
   }
 
-  /** A service's database of this run (for readers of tables the invariants do not cover). */
-  databaseUrl(name: ServiceName): string {
-    return this.urls.get(name)!;
-  }
-
-  url(name: RunningApp['name']): string {
-    return this.endpoints.get(name)!;
-  }
-
-  /** What every app of the run is started with (plus PATH and PORT). */
-  private appEnv(databaseUrlVar: DatabaseUrlVar): Record<string, string> {
-    const service = SERVICES.find((s) => s.urlEnv === databaseUrlVar)!.name;
-    return {
-      [databaseUrlVar]: this.urls.get(service)!,
-      NATS_URL: this.infra.urls.NATS_URL,
-      ...this.infra.natsEnv, // each app picks its own user (<APP>_NATS_USER/PASSWORD)
-      PASSO_TOPOLOGY_PREFIX: this.prefix,
-      LOG_LEVEL: this.options.logLevel ?? 'warn',
-      ...this.options.env,
-    };
-  }
-
-  /** The four databases for reading; every statement is counted (see Snapshot.ownQueries). */
-  databases(): AuditDatabases {
-    const query =
-      (name: ServiceName): QueryFn =>
-      async <R>(sql: string, params: unknown[] = []) => {
-        this.ownQueries++;
-        return (await this.clients.get(name)!.query(sql, params)).rows as R[];
-      };
-    return {
-      order: query('order'),
-      inventory: query('inventory'),
-      payment: query('payment'),
-      orchestrator: query('orchestrator'),
-    };
-  }
-
-  /** An app that died mid-run is reported at once instead of as a timeout. */
-  checkAlive(): void {
-    const dead = this.apps.find((app) => app.exit !== undefined);
-    if (dead) throw new Error(`${dead.name} exited (${dead.exit}) during the run:\n${dead.lastLines()}`);
+  override url(app: ServiceApp): string {
+    return this.supervised.get(app) ?? super.url(app);
   }
 
   async snapshot(): Promise<Snapshot> {
-    const names = [...this.urls.values()].map((url) => new URL(url).pathname.slice(1));
+    const names = Object.values(this.dbs).map((db) => databaseName(db.url));
     const { rows } = await this.admin!.query<{ commits: string }>(
       'SELECT coalesce(sum(xact_commit), 0)::text AS commits FROM pg_stat_database WHERE datname = ANY($1::text[])',
       [names],
     );
     let messages = 0;
-    for await (const stream of (await this.nats!.jetstreamManager()).streams.list()) {
-      if (this.ours(stream.config.name)) messages += stream.state.messages;
+    for (const stream of await streamsOf(await this.nats!.jetstreamManager(), this.prefix)) {
+      messages += stream.state.messages;
     }
-    return { at: Date.now(), commits: Number(rows[0].commits), ownQueries: this.ownQueries, messages };
-  }
-
-  /** Stops the apps, then removes everything the run created. Safe to call at any point, and twice. */
-  stop(options: { signalled?: boolean } = {}): Promise<void> {
-    this.stopped ??= this.teardown(options);
-    return this.stopped;
+    return { at: Date.now(), commits: Number(rows[0].commits), ownQueries: this.counted.queries, messages };
   }
 
   /**
@@ -215,8 +150,7 @@ export class CompareSystem {
       count += row.n;
     }
     const jsm = await this.nats!.jetstreamManager();
-    for await (const stream of jsm.streams.list()) {
-      if (!this.ours(stream.config.name)) continue;
+    for (const stream of await streamsOf(jsm, this.prefix)) {
       for await (const consumer of jsm.consumers.list(stream.config.name)) {
         count += consumer.num_pending + consumer.num_ack_pending;
       }
@@ -224,39 +158,61 @@ export class CompareSystem {
     return count;
   }
 
-  /** The run's streams: Topology names them `<PREFIX>_<CONTEXT>`. */
-  private ours(stream: string): boolean {
-    return stream.startsWith(`${this.prefix.toUpperCase()}_`);
-  }
-
-  /** A stop (Ctrl-C) during start: start no more apps, create no more databases. */
-  private guard(): void {
-    if (this.stopped) throw new Error('stopped');
-  }
-
-  private async teardown({ signalled = false }: { signalled?: boolean }): Promise<void> {
-    await Promise.all(this.apps.map((app) => stopApp(app, { signalled })));
+  protected override async teardown({ signalled = false }: { signalled?: boolean }): Promise<void> {
+    await this.stopApps({ signalled });
     await this.supervisor?.stop();
     await this.closeLogs?.();
-    for (const client of [...this.clients.values(), this.admin]) await client?.end().catch(() => undefined);
-    this.clients.clear();
+    await this.admin?.end().catch(() => undefined);
     this.admin = undefined;
     // Each step on its own: NATS being down must not keep the databases from being dropped.
     await this.deleteStreams().catch((e: Error) => this.log(`deleting the run's streams: ${e.message}`));
-    for (const url of this.urls.values()) await dropDatabase(url).catch((e: Error) => this.log(`drop: ${e.message}`));
-    this.urls.clear();
+    await this.dropDatabases().catch((e: Error) => this.log(`drop: ${e.message}`));
   }
 
   private async deleteStreams(): Promise<void> {
     const nats = this.nats;
     this.nats = undefined;
     if (!nats) return;
-    const jsm = await nats.jetstreamManager();
-    for await (const stream of jsm.streams.list()) {
-      if (this.ours(stream.config.name)) await jsm.streams.delete(stream.config.name);
-    }
+    await deleteStreamsOf(await nats.jetstreamManager(), this.prefix);
     await nats.drain();
   }
+}
+
+/**
+ * The run's database of a service (`passo_<name>_<service>_<tag>`), created and migrated on the
+ * run's server; read through one connection, each statement counted (Snapshot.ownQueries). A
+ * failure half-way drops what it created.
+ */
+function runDatabase(
+  infra: Infra,
+  name: string,
+  tag: string,
+  counted: { queries: number },
+  log: (line: string) => void,
+): (service: ServiceName) => Promise<SystemDatabase> {
+  const server = infra.adminUrl ?? infra.urls.ORDER_DATABASE_URL;
+  return async (service) => {
+    const url = withDatabase(server, `passo_${name}_${service}_${tag}`);
+    try {
+      await ensureDatabase(url);
+      await migrate(
+        SERVICES.find((s) => s.name === service)!,
+        url,
+        { log },
+      );
+    } catch (error) {
+      await dropDatabase(url).catch(() => undefined);
+      throw error;
+    }
+    const db = openDatabase(url, { max: 1 });
+    return {
+      ...db,
+      query: <R>(sql: string, params?: unknown[]) => {
+        counted.queries++;
+        return db.query<R>(sql, params);
+      },
+    };
+  };
 }
 
 async function connected(url: string): Promise<Client> {
