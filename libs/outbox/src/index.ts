@@ -28,4 +28,5 @@ export * from './transport/jetstream-transport.options';
 export * from './transport/on-message.decorator';
 export * from './nats/nats-connect';
 export * from './unit-of-work/unit-of-work';
+export * from './unit-of-work/batched-effect';
 export * from './lab/lab';

@@ -57,8 +57,8 @@ export class MessageProcessor {
 
   /**
    * Settles a batch (docs/ARCHITECTURE.md, "Messaging"): each message is screened as in
-   * process(), then all run in one unit of work, in delivery order except that messages of different orders may be
-   * taken apart (grouped by correlation id, so locks are taken in one order); committed → all
+   * process(), then all run in one unit of work: each order's messages in delivery order, the
+   * orders concurrently (grouped by correlation id, begun in its order; see invokeAll); committed → all
    * acked together. A transient failure naks them all; any other runs them one by one, each in
    * its own transaction, so one poison message holds back nothing and none is lost.
    */
@@ -75,12 +75,7 @@ export class MessageProcessor {
     const alive = new Heartbeat(options.ackWaitMs / 3);
     ready.forEach(({ msg }) => alive.add(msg));
     try {
-      await unitOfWork(
-        async () => {
-          for (const item of ready) await item.invoke(item.envelope, new JetStreamContext(item.msg, options.consumer));
-        },
-        ready.map((item) => item.envelope),
-      );
+      await unitOfWork(() => this.invokeAll(ready), ready.map((item) => item.envelope));
     } catch (error) {
       return await this.batchFailed(ready, error, alive);
     } finally {
@@ -93,6 +88,29 @@ export class MessageProcessor {
     }
     metrics.acked.inc({ consumer: options.consumer }, ready.length);
     metrics.batchSize.observe({ consumer: options.consumer }, ready.length);
+  }
+
+  /**
+   * Each order's messages one after the other, different orders concurrently: their calls to a
+   * BatchedEffect then arrive together and run as one statement. Every handler is let finish (a
+   * failed step fails the later ones at once) before the unit ends, so none still uses its
+   * transaction when it rolls back; the first failure is the batch's.
+   */
+  private async invokeAll(ready: readonly Ready[]): Promise<void> {
+    const { consumer } = this.deps.options;
+    const orders: Ready[][] = [];
+    for (const item of ready) {
+      const last = orders.at(-1);
+      if (last && last[0]!.envelope.correlationId === item.envelope.correlationId) last.push(item);
+      else orders.push([item]);
+    }
+    const outcomes = await Promise.allSettled(
+      orders.map(async (messages) => {
+        for (const item of messages) await item.invoke(item.envelope, new JetStreamContext(item.msg, consumer));
+      }),
+    );
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async batchFailed(ready: Ready[], error: unknown, alive: Heartbeat): Promise<void> {

@@ -174,7 +174,8 @@ export async function runInUnitOfWork<Tx extends SqlExecutor, R>(
     result = await current.run(unit as unknown as UnitOfWork, work);
   } catch (error) {
     await unit.rollback();
-    throw error;
+    // The failed step's error, when one failed: what the work then threw may only follow from it.
+    throw unit.failed ? unit.failure : error;
   }
   if (unit.failed) {
     await unit.rollback();
