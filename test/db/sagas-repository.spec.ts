@@ -8,8 +8,8 @@ import { SagasRepository } from '../../apps/saga-orchestrator/src/runtime/sagas.
 import { testDatabase, type TestDatabase } from '../support/databases';
 
 /**
- * The orchestrator's saga reads in a consumed batch: one statement for every saga the batch's
- * messages are about, and the batch's own writes seen by its later reads.
+ * The orchestrator's sagas in a consumed batch: one statement to read every saga the batch's
+ * messages are about, the batch's own writes seen by its later reads, one statement per kind of write.
  */
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -96,5 +96,34 @@ describe('SagasRepository in a consumed batch', () => {
       expect((await sagas.load(tx, other))?.state.orderId).toBe(other);
     });
     expect(sagaReads()).toHaveLength(2);
+  });
+
+  it("writes the batch's sagas with one statement per kind; a stale version fails only its own caller (VersionConflict), the unit rolls back", async () => {
+    const [a, b] = [await created(), await created()];
+    const [fresh, other] = [randomUUID(), randomUUID()];
+    statements = [];
+    const outcomes: string[] = [];
+    const committed = await runInUnitOfWork(
+      prisma,
+      async () => {
+        const unit = joinUnitOfWork(prisma)!;
+        const writes = [
+          (tx: Prisma.TransactionClient) =>
+            sagas.update(tx, 0, { ...emptySaga(a), status: 'RESERVING' }, deadline, step),
+          (tx: Prisma.TransactionClient) =>
+            sagas.update(tx, 7, { ...emptySaga(b), status: 'RESERVING' }, deadline, step),
+          (tx: Prisma.TransactionClient) => sagas.create(tx, emptySaga(fresh), deadline, step),
+          (tx: Prisma.TransactionClient) => sagas.create(tx, emptySaga(other), deadline, step),
+        ];
+        const settled = await Promise.allSettled(writes.map((write) => unit.step(write)));
+        outcomes.push(...settled.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as Error).constructor.name)));
+        return true;
+      },
+      { batch: true, messages: [about(a), about(b), about(fresh), about(other)] },
+    ).catch(() => false);
+    expect([committed, outcomes]).toEqual([false, ['ok', 'VersionConflict', 'ok', 'ok']]);
+    expect(statements.filter((sql) => /^\s*WITH want/.test(sql))).toHaveLength(2);
+    const rows = await db.query('SELECT 1 FROM saga_instances WHERE order_id = ANY($1::uuid[])', [[fresh, other]]);
+    expect(rows).toHaveLength(0);
   });
 });

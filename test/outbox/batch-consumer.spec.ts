@@ -248,7 +248,7 @@ describe('batched consumption (one unit of work per batch)', () => {
     });
     await t.settled();
     // Different orders run concurrently; one order's messages one after the other, as delivered.
-    const zs = [z1.id, z2.id, z3.id];
+    const zs: string[] = [z1.id, z2.id, z3.id];
     expect(handled.filter((id) => zs.includes(id))).toEqual(zs);
     expect(handled.sort()).toEqual([a.id, m.id, ...zs].sort());
     const [together, ...more] = await f.transactions();

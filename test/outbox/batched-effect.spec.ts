@@ -107,10 +107,13 @@ describe('a batched effect (one statement for a batch of messages)', () => {
       return rows.map((row) => row.n);
     });
     const sent = [ordered('order-a'), poison, ordered('order-c')];
-    const t = await boot(async (envelope) => {
-      if (await hold.holds(envelope)) return;
-      await f.handle(envelope, (tx) => effect.run(tx, envelope.id));
-    }, { ...f.options, maxDeliver: 2 });
+    const t = await boot(
+      async (envelope) => {
+        if (await hold.holds(envelope)) return;
+        await f.handle(envelope, (tx) => effect.run(tx, envelope.id));
+      },
+      { ...f.options, maxDeliver: 2 },
+    );
     await hold.asOneBatch(t, sent.length, async () => {
       for (const envelope of sent) await t.publish(envelope);
     });

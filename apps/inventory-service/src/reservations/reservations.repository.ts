@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BatchedEffect, BatchNeedsSplit } from '@passo/outbox';
 import type { Prisma } from '@passo/prisma/inventory';
 import { bySku, type PricedLine, type Refusal, type StockLine } from './stock-lines';
 
@@ -6,6 +7,24 @@ type Tx = Prisma.TransactionClient;
 
 /** What reserve() did: every line reserved at its price, or the first line refused and why. */
 export type Reservation = { claimed: boolean } & ({ lines: PricedLine[] } | { refused: Refusal; sku: string });
+
+/** One order's wanted lines (one per sku, in sku order: stockLines), as a batched statement's item. */
+interface Wanted {
+  orderId: string;
+  lines: readonly StockLine[];
+}
+
+/** One reservation's move out of RESERVED, as a batched statement's item. */
+interface Settlement {
+  orderId: string;
+  to: 'RELEASED' | 'SOLD';
+}
+
+/** What reserveMany reads first: the batch's products (locked) and which of its orders have a reservation. */
+interface StockRow {
+  products: Record<string, { available: number; priceCents: number }> | null;
+  reserved: string[] | null;
+}
 
 interface ReservationRow {
   claimed: boolean;
@@ -37,7 +56,16 @@ export class ReservationsRepository {
    * restock, for an order that is cancelled by then. `claimed` is false (nothing written) when the
    * order has a reservation already; a concurrent claim waits for this transaction, then sees it.
    */
-  async reserve(tx: Tx, orderId: string, lines: readonly StockLine[]): Promise<Reservation> {
+  reserve(tx: Tx, orderId: string, lines: readonly StockLine[]): Promise<Reservation> {
+    return this.reservations.run(tx, { orderId, lines });
+  }
+
+  /** A consumed batch's reservations: one statement alone, two for many (see reserveMany). */
+  private readonly reservations = new BatchedEffect<Tx, Wanted, Reservation>((tx, items) =>
+    items.length === 1 ? this.reserveOne(tx, items[0]!).then((one) => [one]) : this.reserveMany(tx, items),
+  );
+
+  private async reserveOne(tx: Tx, { orderId, lines }: Wanted): Promise<Reservation> {
     const skus = lines.map((line) => line.sku);
     const quantities = lines.map((line) => line.quantity);
     const [row] = await tx.$queryRaw<[ReservationRow]>`
@@ -77,28 +105,116 @@ export class ReservationsRepository {
   }
 
   /**
+   * The reservations of a consumed batch, decided as if they ran one after the other: every
+   * product of the batch locked in sku order (FOR UPDATE: nothing moves their stock until the
+   * commit) with the orders that have a reservation already, then each order decided in turn
+   * against the stock the ones before it left (the same rules as reserveOne), and every
+   * reservation, line and stock move written with one statement. A concurrent claim of one of the
+   * orders (unseen by the first statement) leaves its INSERT without effect: BatchNeedsSplit rolls
+   * the batch back and it runs one by one, where reserveOne sees that claim.
+   */
+  private async reserveMany(tx: Tx, items: readonly Wanted[]): Promise<Reservation[]> {
+    const skus = [...new Set(items.flatMap(({ lines }) => lines.map((line) => line.sku)))];
+    const [{ products, reserved }] = await tx.$queryRaw<[StockRow]>`
+      WITH locked AS (
+          SELECT sku, available, price_cents FROM products
+           WHERE sku = ANY(${skus}::text[]) ORDER BY sku COLLATE "C" FOR UPDATE)
+      SELECT (SELECT json_object_agg(sku, json_build_object('available', available, 'priceCents', price_cents))
+                FROM locked) AS products,
+             (SELECT array_agg(order_id::text) FROM reservations
+               WHERE order_id = ANY(${items.map((i) => i.orderId)}::uuid[])) AS reserved`;
+    const stock = new Map(Object.entries(products ?? {}));
+    const claimed = new Set(reserved ?? []);
+    const outcomes = items.map(({ orderId, lines }): Reservation => {
+      if (claimed.has(orderId)) return { claimed: false, lines: [] };
+      claimed.add(orderId);
+      for (const { sku, quantity } of lines) {
+        const product = stock.get(sku);
+        if (!product) return { claimed: true, refused: 'UNKNOWN_SKU', sku };
+        if (product.available < quantity) return { claimed: true, refused: 'OUT_OF_STOCK', sku };
+      }
+      for (const { sku, quantity } of lines) stock.get(sku)!.available -= quantity;
+      return { claimed: true, lines: lines.map((line) => ({ ...line, priceCents: stock.get(line.sku)!.priceCents })) };
+    });
+    const written = items.filter((_, i) => outcomes[i]!.claimed);
+    const taken = new Map<string, number>();
+    const rows: Array<{ orderId: string } & PricedLine> = [];
+    for (const [i, { orderId }] of items.entries()) {
+      const outcome = outcomes[i]!;
+      if (!outcome.claimed || !('lines' in outcome)) continue;
+      for (const line of outcome.lines) {
+        rows.push({ orderId, ...line });
+        taken.set(line.sku, (taken.get(line.sku) ?? 0) + line.quantity);
+      }
+    }
+    const statusOf = (orderId: string) => (rows.some((row) => row.orderId === orderId) ? 'RESERVED' : 'RELEASED');
+    const amountOf = (orderId: string) =>
+      rows.filter((row) => row.orderId === orderId).reduce((sum, row) => sum + row.quantity * row.priceCents, 0);
+    const [{ inserted }] = await tx.$queryRaw<[{ inserted: number }]>`
+      WITH claimed AS (
+          INSERT INTO reservations (order_id, status, amount_cents, updated_at)
+          SELECT order_id, status::"ReservationStatus", amount_cents, now()
+            FROM unnest(${written.map((w) => w.orderId)}::uuid[], ${written.map((w) => statusOf(w.orderId))}::text[],
+                        ${written.map((w) => amountOf(w.orderId))}::int[]) AS r(order_id, status, amount_cents)
+          ON CONFLICT (order_id) DO NOTHING RETURNING order_id),
+        lines AS (
+          INSERT INTO reservation_lines (order_id, sku, quantity, price_cents)
+          SELECT l.* FROM unnest(${rows.map((r) => r.orderId)}::uuid[], ${rows.map((r) => r.sku)}::text[],
+                                 ${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.priceCents)}::int[])
+                          AS l(order_id, sku, quantity, price_cents)
+            JOIN claimed USING (order_id)),
+        moved AS (
+          UPDATE products p SET available = p.available - t.quantity, reserved = p.reserved + t.quantity, updated_at = now()
+            FROM unnest(${[...taken.keys()]}::text[], ${[...taken.values()]}::int[]) AS t(sku, quantity)
+           WHERE p.sku = t.sku)
+      SELECT count(*)::int AS inserted FROM claimed`;
+    if (inserted !== written.length)
+      throw new BatchNeedsSplit('a concurrent transaction reserved one of the orders first');
+    return outcomes;
+  }
+
+  /**
    * RESERVED → `to`, moving each line's stock out of `reserved`. Only from RESERVED: a repeated or
    * late message finds nothing to move (null), so stock never moves twice nor state backwards.
    */
-  async settle(tx: Tx, orderId: string, to: 'RELEASED' | 'SOLD'): Promise<PricedLine[] | null> {
-    const sold = to === 'SOLD' ? 1 : 0;
-    // One statement: the products are locked in sku order (as every use case locks them) before
-    // the UPDATE moves their stock.
-    // A RESERVED reservation always has lines: no row back means there was nothing to settle.
-    const rows = await tx.$queryRaw<PricedLine[]>`
-      WITH settled AS (
-          UPDATE reservations SET status = ${to}::"ReservationStatus", updated_at = now()
-           WHERE order_id = ${orderId}::uuid AND status = 'RESERVED' RETURNING order_id),
-        line AS (
-          SELECT l.sku, l.quantity, l.price_cents FROM reservation_lines l JOIN settled USING (order_id)),
-        locked AS (
-          SELECT p.sku FROM products p JOIN line USING (sku) ORDER BY p.sku COLLATE "C" FOR UPDATE OF p),
-        moved AS (
-          UPDATE products p SET reserved = p.reserved - line.quantity,
-                 available = p.available + line.quantity * (1 - ${sold}::int),
-                 sold = p.sold + line.quantity * ${sold}::int, updated_at = now()
-            FROM line JOIN locked USING (sku) WHERE p.sku = line.sku)
-      SELECT sku, quantity, price_cents AS "priceCents" FROM line`;
-    return rows.length === 0 ? null : rows.sort(bySku);
+  settle(tx: Tx, orderId: string, to: 'RELEASED' | 'SOLD'): Promise<PricedLine[] | null> {
+    return this.settlements.run(tx, { orderId, to });
   }
+
+  /**
+   * Every settlement of a consumed batch in one statement: the reservations moved from RESERVED,
+   * then the products of all their lines locked in sku order (as every use case locks them) before
+   * one UPDATE moves each product's stock by the sum of those lines.
+   */
+  private readonly settlements = new BatchedEffect<Tx, Settlement, PricedLine[] | null>(async (tx, items) => {
+    // A RESERVED reservation always has lines: no line back for an order means it had nothing to settle.
+    const rows = await tx.$queryRaw<Array<{ orderId: string } & PricedLine>>`
+      WITH want AS (
+          SELECT * FROM unnest(${items.map((i) => i.orderId)}::uuid[], ${items.map((i) => i.to)}::text[])
+                   AS w(order_id, status)),
+        settled AS (
+          UPDATE reservations r SET status = w.status::"ReservationStatus", updated_at = now()
+            FROM want w WHERE r.order_id = w.order_id AND r.status = 'RESERVED' RETURNING r.order_id, w.status),
+        line AS (
+          SELECT l.order_id, l.sku, l.quantity, l.price_cents, settled.status
+            FROM reservation_lines l JOIN settled USING (order_id)),
+        delta AS (
+          SELECT sku, sum(quantity)::int AS quantity,
+                 sum(CASE WHEN status = 'SOLD' THEN quantity ELSE 0 END)::int AS sold
+            FROM line GROUP BY sku),
+        locked AS (
+          SELECT p.sku FROM products p JOIN delta USING (sku) ORDER BY p.sku COLLATE "C" FOR UPDATE OF p),
+        moved AS (
+          UPDATE products p SET reserved = p.reserved - delta.quantity,
+                 available = p.available + delta.quantity - delta.sold,
+                 sold = p.sold + delta.sold, updated_at = now()
+            FROM delta JOIN locked USING (sku) WHERE p.sku = delta.sku)
+      SELECT order_id::text AS "orderId", sku, quantity, price_cents AS "priceCents" FROM line`;
+    return items.map(({ orderId }) => {
+      const lines = rows
+        .filter((row) => row.orderId === orderId)
+        .map(({ sku, quantity, priceCents }) => ({ sku, quantity, priceCents }));
+      return lines.length === 0 ? null : lines.sort(bySku);
+    });
+  });
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ListPaymentsQuery, PaymentView } from '@passo/contracts';
+import { BatchedEffect } from '@passo/outbox';
 import { Prisma, PrismaClient, type Payment } from '@passo/prisma/payment';
 
 type Tx = Prisma.TransactionClient;
@@ -42,7 +43,16 @@ export class PaymentsRepository {
    * of the same order, unseen by this statement's snapshot, makes the INSERT fail on the unique
    * order_id (isDuplicatePayment): the transaction rolls back, debit included.
    */
-  async charge(tx: Tx, { id, orderId, customerId, amountCents }: NewCharge): Promise<Payment | null> {
+  charge(tx: Tx, charge: NewCharge): Promise<Payment | null> {
+    return this.charges.run(tx, charge);
+  }
+
+  /** A consumed batch's charges: one statement alone, two for many (see chargeMany). */
+  private readonly charges = new BatchedEffect<Tx, NewCharge, Payment | null>((tx, items) =>
+    items.length === 1 ? this.chargeOne(tx, items[0]!).then((payment) => [payment]) : this.chargeMany(tx, items),
+  );
+
+  private async chargeOne(tx: Tx, { id, orderId, customerId, amountCents }: NewCharge): Promise<Payment | null> {
     const [payment] = await tx.$queryRaw<Payment[]>`
       WITH unpaid AS (SELECT NOT EXISTS (SELECT FROM payments WHERE order_id = ${orderId}::uuid) AS yes),
       debited AS (
@@ -59,6 +69,54 @@ export class PaymentsRepository {
         FROM outcome WHERE (SELECT yes FROM unpaid)
       RETURNING ${PAYMENT}`;
     return payment ?? null;
+  }
+
+  /**
+   * The charges of a consumed batch, decided as if they ran one after the other: the batch's
+   * wallets locked in id order (FOR UPDATE: their balances cannot move until the commit) with the
+   * orders already paid, then each charge decided in turn against the balance the ones before it
+   * left, and every debit and payment written with one statement. A concurrent charge of one of
+   * the orders (unseen by the first statement) fails the INSERT on the unique order_id: the batch
+   * rolls back whole and runs one by one, where chargeOne tells the duplicate apart.
+   */
+  private async chargeMany(tx: Tx, items: readonly NewCharge[]): Promise<Array<Payment | null>> {
+    const [{ wallets, paid }] = await tx.$queryRaw<[{ wallets: Record<string, number> | null; paid: string[] | null }]>`
+      WITH locked AS (
+          SELECT id, balance_cents FROM customers
+           WHERE id = ANY(${items.map((i) => i.customerId)}::text[]) ORDER BY id COLLATE "C" FOR UPDATE)
+      SELECT (SELECT json_object_agg(id, balance_cents) FROM locked) AS wallets,
+             (SELECT array_agg(order_id::text) FROM payments
+               WHERE order_id = ANY(${items.map((i) => i.orderId)}::uuid[])) AS paid`;
+    const balances = new Map(Object.entries(wallets ?? {}));
+    const charged = new Set(paid ?? []);
+    const decided = items.map((charge) => {
+      if (charged.has(charge.orderId)) return null;
+      charged.add(charge.orderId);
+      const balance = balances.get(charge.customerId);
+      if (balance === undefined) return { ...charge, reason: 'UNKNOWN_CUSTOMER' as const };
+      if (balance < charge.amountCents) return { ...charge, reason: 'INSUFFICIENT_FUNDS' as const };
+      balances.set(charge.customerId, balance - charge.amountCents);
+      return { ...charge, reason: null };
+    });
+    const payments = decided.filter((charge) => charge !== null);
+    const debits = new Map<string, number>();
+    for (const { customerId, amountCents, reason } of payments)
+      if (!reason) debits.set(customerId, (debits.get(customerId) ?? 0) + amountCents);
+    const written = await tx.$queryRaw<Payment[]>`
+      WITH debited AS (
+          UPDATE customers c SET balance_cents = c.balance_cents - d.cents, updated_at = now()
+            FROM unnest(${[...debits.keys()]}::text[], ${[...debits.values()]}::int[]) AS d(id, cents)
+           WHERE c.id = d.id)
+      INSERT INTO payments (id, order_id, customer_id, amount_cents, status, reason, updated_at)
+      SELECT id, order_id, customer_id, amount_cents,
+             CASE WHEN reason IS NULL THEN 'COMPLETED' ELSE 'FAILED' END::"PaymentStatus",
+             reason::"PaymentFailureReason", now()
+        FROM unnest(${payments.map((p) => p.id)}::uuid[], ${payments.map((p) => p.orderId)}::uuid[],
+                    ${payments.map((p) => p.customerId)}::text[], ${payments.map((p) => p.amountCents)}::int[],
+                    ${payments.map((p) => p.reason)}::text[]) AS p(id, order_id, customer_id, amount_cents, reason)
+      RETURNING ${PAYMENT}`;
+    const byOrder = new Map(written.map((payment) => [payment.orderId, payment]));
+    return decided.map((charge) => (charge ? byOrder.get(charge.orderId)! : null));
   }
 
   /** A bare debit, with no payment recorded: only the lab's consumer without dedup does it. */

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { type Emit, inUnitOfWork, OutboxService, ParticipantSteps, type StepCause } from '@passo/outbox';
+import { type Emit, inUnitOfWork, joinUnitOfWork, OutboxService, ParticipantSteps, type StepCause } from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
 import { emptySaga, transition, type SagaMessage, type SagaState } from '../order-saga/order-saga.transition';
@@ -62,6 +62,9 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
         return;
       } catch (error) {
         if (!(error instanceof VersionConflict) || attempt === MAX_ATTEMPTS) throw error;
+        // In a consumed batch the unit of work has failed with it: the transport runs the batch
+        // again one message at a time, where this loop retries on the fresh state.
+        if (joinUnitOfWork(this.db)?.batch) throw error;
         this.metrics.conflicts.inc();
         await sleep(randomInt(1, 10 * attempt));
       }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { SagaView } from '@passo/contracts';
-import { type UnitOfWork, unitOfWorkOf } from '@passo/outbox';
+import { BatchedEffect, type UnitOfWork, unitOfWorkOf } from '@passo/outbox';
 import { Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
 import type { SagaState } from '../order-saga/order-saga.transition';
@@ -86,15 +86,7 @@ export class SagasRepository {
    * order wins and this one is a conflict (nothing written).
    */
   async create(tx: Tx, state: SagaState, deadline: Date, step: StepRecord): Promise<void> {
-    const { status, data } = columns(state);
-    const logged = await tx.$executeRaw`
-      WITH created AS (
-        INSERT INTO saga_instances (order_id, state, data, deadline, updated_at)
-        VALUES (${state.orderId}::uuid, ${status}, ${data}::jsonb, ${deadline.toISOString()}::timestamptz, now())
-        ON CONFLICT (order_id) DO NOTHING
-        RETURNING order_id)
-      ${insertStep('created', step)}`;
-    if (logged === 0) throw new VersionConflict(state.orderId);
+    if (!(await this.creations.run(tx, { state, version: 0, deadline, step }))) throw new VersionConflict(state.orderId);
     this.wrote(tx, { state, version: 0, deadline });
   }
 
@@ -103,18 +95,39 @@ export class SagasRepository {
    * step, in one statement; nothing is written on a conflict.
    */
   async update(tx: Tx, version: number, state: SagaState, deadline: Date, step: StepRecord): Promise<void> {
-    const { status, data } = columns(state);
-    const logged = await tx.$executeRaw`
-      WITH updated AS (
-        UPDATE saga_instances
-           SET state = ${status}, data = ${data}::jsonb, deadline = ${deadline.toISOString()}::timestamptz,
-               version = version + 1, updated_at = now()
-         WHERE order_id = ${state.orderId}::uuid AND version = ${version}::int
-        RETURNING order_id)
-      ${insertStep('updated', step)}`;
-    if (logged === 0) throw new VersionConflict(state.orderId);
+    if (!(await this.updates.run(tx, { state, version, deadline, step }))) throw new VersionConflict(state.orderId);
     this.wrote(tx, { state, version: version + 1, deadline });
   }
+
+  /** Every creation of a consumed batch in one statement (BatchedEffect): true for each saga written. */
+  private readonly creations = new BatchedEffect<Tx, SagaWrite, boolean>(async (tx, items) => {
+    const written = await tx.$queryRaw<Array<{ orderId: string }>>`
+      WITH ${wanted(items)},
+        created AS (
+          INSERT INTO saga_instances (order_id, state, data, deadline, updated_at)
+          SELECT order_id, state, data::jsonb, deadline::timestamptz, now() FROM want ORDER BY order_id
+          ON CONFLICT (order_id) DO NOTHING
+          RETURNING order_id)
+      ${logSteps('created')}`;
+    return writtenOf(items, written);
+  });
+
+  /** Every update of a consumed batch in one statement, the sagas locked in order id order. */
+  private readonly updates = new BatchedEffect<Tx, SagaWrite, boolean>(async (tx, items) => {
+    const written = await tx.$queryRaw<Array<{ orderId: string }>>`
+      WITH ${wanted(items)},
+        locked AS (
+          SELECT s.order_id FROM saga_instances s JOIN want USING (order_id) ORDER BY s.order_id FOR UPDATE OF s),
+        updated AS (
+          UPDATE saga_instances s
+             SET state = w.state, data = w.data::jsonb, deadline = w.deadline::timestamptz,
+                 version = s.version + 1, updated_at = now()
+            FROM want w JOIN locked USING (order_id)
+           WHERE s.order_id = w.order_id AND s.version = w.version
+          RETURNING s.order_id)
+      ${logSteps('updated')}`;
+    return writtenOf(items, written);
+  });
 
   /** Logs a step that changed nothing (an ignored or duplicate reply). */
   async appendStep(tx: Tx, orderId: string, { name, status, detail }: StepRecord): Promise<void> {
@@ -141,14 +154,41 @@ function saved(row: SagaRow): SavedSaga {
 }
 
 /** The saga's row: `state` is the status, `data` (jsonb text) the rest. */
-function columns({ status, ...data }: SagaState) {
-  return { status, data: JSON.stringify(data) };
+function columns(state: SagaState) {
+  const { status, ...data } = state;
+  return { state, status, data: JSON.stringify(data) };
 }
 
-/** The step's row, inserted for the saga row the CTE `saga` wrote (none when it wrote none). */
-function insertStep(saga: 'created' | 'updated', { name, status, detail }: StepRecord): Prisma.Sql {
+/** One saga's write (create: version 0; update: the version read), as a batched statement's item. */
+interface SagaWrite {
+  state: SagaState;
+  version: number;
+  deadline: Date;
+  step: StepRecord;
+}
+
+/** The CTE `want`: one row per write, with its columns and its step's. */
+function wanted(items: readonly SagaWrite[]): Prisma.Sql {
+  const rows = items.map(({ state, version, deadline, step }) => ({ ...columns(state), version, deadline, step }));
+  return Prisma.sql`want AS (
+    SELECT * FROM unnest(${rows.map((r) => r.state.orderId)}::uuid[], ${rows.map((r) => r.version)}::int[],
+                         ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.data)}::text[],
+                         ${rows.map((r) => r.deadline.toISOString())}::text[], ${rows.map((r) => r.step.name)}::text[],
+                         ${rows.map((r) => r.step.status)}::text[], ${rows.map((r) => JSON.stringify(r.step.detail))}::text[])
+             AS w(order_id, version, state, data, deadline, name, status, detail))`;
+}
+
+/** Logs the step of each saga row the CTE `saga` wrote (none for a conflict), returning whose. */
+function logSteps(saga: 'created' | 'updated'): Prisma.Sql {
   return Prisma.sql`INSERT INTO saga_steps (order_id, name, status, detail)
-    SELECT order_id, ${name}, ${status}, ${JSON.stringify(detail)}::jsonb FROM ${Prisma.raw(saga)}`;
+    SELECT order_id, w.name, w.status, w.detail::jsonb FROM ${Prisma.raw(saga)} JOIN want w USING (order_id)
+    RETURNING order_id::text AS "orderId"`;
+}
+
+/** For each write: whether its saga row was written. */
+function writtenOf(items: readonly SagaWrite[], written: Array<{ orderId: string }>): boolean[] {
+  const ids = new Set(written.map((row) => row.orderId));
+  return items.map((item) => ids.has(item.state.orderId.toLowerCase()));
 }
 
 export function toSagaView(saga: SagaWithSteps): SagaView {

@@ -75,7 +75,10 @@ export class MessageProcessor {
     const alive = new Heartbeat(options.ackWaitMs / 3);
     ready.forEach(({ msg }) => alive.add(msg));
     try {
-      await unitOfWork(() => this.invokeAll(ready), ready.map((item) => item.envelope));
+      await unitOfWork(
+        () => this.invokeAll(ready),
+        ready.map((item) => item.envelope),
+      );
     } catch (error) {
       return await this.batchFailed(ready, error, alive);
     } finally {

@@ -72,4 +72,3 @@ export class BatchNeedsSplit extends Error {
     super(`${reason}: running the batch's messages one by one`);
   }
 }
-
