@@ -3,7 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { type Emit, inUnitOfWork, joinUnitOfWork, OutboxService, ParticipantSteps, type StepCause } from '@passo/outbox';
+import {
+  type Emit,
+  inUnitOfWork,
+  joinUnitOfWork,
+  OutboxService,
+  ParticipantSteps,
+  type StepCause,
+} from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
 import { emptySaga, transition, type SagaMessage, type SagaState } from '../order-saga/order-saga.transition';

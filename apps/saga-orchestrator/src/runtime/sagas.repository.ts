@@ -86,7 +86,8 @@ export class SagasRepository {
    * order wins and this one is a conflict (nothing written).
    */
   async create(tx: Tx, state: SagaState, deadline: Date, step: StepRecord): Promise<void> {
-    if (!(await this.creations.run(tx, { state, version: 0, deadline, step }))) throw new VersionConflict(state.orderId);
+    if (!(await this.creations.run(tx, { state, version: 0, deadline, step })))
+      throw new VersionConflict(state.orderId);
     this.wrote(tx, { state, version: 0, deadline });
   }
 
