@@ -61,6 +61,18 @@ describe('SagasRepository in a consumed batch', () => {
     expect(sagaReads()).toHaveLength(1);
   });
 
+  it("reads them with one statement when the batch's orders load concurrently (as the transport runs them)", async () => {
+    const [a, b, c] = [await created(), await created(), await created()];
+    statements = [];
+    const loaded = await runInUnitOfWork(
+      prisma,
+      () => Promise.all([a, b, c].map((id) => joinUnitOfWork(prisma)!.step((tx) => sagas.load(tx, id)))),
+      { batch: true, messages: [about(a), about(b), about(c)] },
+    );
+    expect(loaded.map((saga) => saga?.state.orderId)).toEqual([a, b, c]);
+    expect(sagaReads()).toHaveLength(1);
+  });
+
   it('sees its own writes: a saga created then updated in the batch is read back as written', async () => {
     const a = await created();
     const fresh = randomUUID();

@@ -39,7 +39,7 @@ export class SagasRepository {
    * Per consumed batch: its sagas as its transaction sees them, read with one statement at the
    * batch's first load and kept up to date by its own writes (a saga twice in a batch is read once).
    */
-  private readonly batches = new WeakMap<UnitOfWork, Map<string, SavedSaga | null>>();
+  private readonly batches = new WeakMap<UnitOfWork, Promise<Map<string, SavedSaga | null>>>();
 
   constructor(private readonly db: PrismaClient) {}
 
@@ -57,27 +57,32 @@ export class SagasRepository {
     return row ? saved(row) : null;
   }
 
-  /** Every saga a batch's messages are about (by correlation id, the order id), in one statement. */
+  /**
+   * Every saga a batch's messages are about (by correlation id, the order id), in one statement.
+   * The batch's orders load concurrently: the first starts the read, and the others wait for it.
+   */
   private async batchOf(tx: Tx): Promise<Map<string, SavedSaga | null> | undefined> {
     const unit = unitOfWorkOf(tx);
     if (!unit || unit.messages.length < 2) return undefined;
     let sagas = this.batches.get(unit);
     if (!sagas) {
       const ids = [...new Set(unit.messages.map((m) => m.correlationId))].filter((id) => UUID.test(id));
-      sagas = new Map(ids.map((id) => [id.toLowerCase(), null]));
-      const rows = await tx.$queryRaw<SagaRow[]>`
+      sagas = tx.$queryRaw<SagaRow[]>`
         SELECT order_id::text AS "orderId", state, data, version, deadline FROM saga_instances
-         WHERE order_id = ANY(${ids}::uuid[])`;
-      for (const row of rows) sagas.set(row.orderId, saved(row));
+         WHERE order_id = ANY(${ids}::uuid[])`.then((rows) => {
+        const read = new Map<string, SavedSaga | null>(ids.map((id) => [id.toLowerCase(), null]));
+        for (const row of rows) read.set(row.orderId, saved(row));
+        return read;
+      });
       this.batches.set(unit, sagas);
     }
     return sagas;
   }
 
   /** What this transaction wrote, for the batch's later loads. */
-  private wrote(tx: Tx, saga: SavedSaga): void {
+  private async wrote(tx: Tx, saga: SavedSaga): Promise<void> {
     const unit = unitOfWorkOf(tx);
-    const batch = unit && this.batches.get(unit);
+    const batch = unit && (await this.batches.get(unit));
     batch?.set(saga.state.orderId, saga);
   }
 
@@ -88,7 +93,7 @@ export class SagasRepository {
   async create(tx: Tx, state: SagaState, deadline: Date, step: StepRecord): Promise<void> {
     if (!(await this.creations.run(tx, { state, version: 0, deadline, step })))
       throw new VersionConflict(state.orderId);
-    this.wrote(tx, { state, version: 0, deadline });
+    await this.wrote(tx, { state, version: 0, deadline });
   }
 
   /**
@@ -97,7 +102,7 @@ export class SagasRepository {
    */
   async update(tx: Tx, version: number, state: SagaState, deadline: Date, step: StepRecord): Promise<void> {
     if (!(await this.updates.run(tx, { state, version, deadline, step }))) throw new VersionConflict(state.orderId);
-    this.wrote(tx, { state, version: version + 1, deadline });
+    await this.wrote(tx, { state, version: version + 1, deadline });
   }
 
   /** Every creation of a consumed batch in one statement (BatchedEffect): true for each saga written. */
