@@ -126,8 +126,9 @@ export class ReservationsRepository {
     const stock = new Map(Object.entries(products ?? {}));
     const claimed = new Set(reserved ?? []);
     const outcomes = items.map(({ orderId, lines }): Reservation => {
-      if (claimed.has(orderId)) return { claimed: false, lines: [] };
-      claimed.add(orderId);
+      const id = orderId.toLowerCase(); // as the database spells a uuid
+      if (claimed.has(id)) return { claimed: false, lines: [] };
+      claimed.add(id);
       for (const { sku, quantity } of lines) {
         const product = stock.get(sku);
         if (!product) return { claimed: true, refused: 'UNKNOWN_SKU', sku };
@@ -212,7 +213,7 @@ export class ReservationsRepository {
       SELECT order_id::text AS "orderId", sku, quantity, price_cents AS "priceCents" FROM line`;
     return items.map(({ orderId }) => {
       const lines = rows
-        .filter((row) => row.orderId === orderId)
+        .filter((row) => row.orderId === orderId.toLowerCase())
         .map(({ sku, quantity, priceCents }) => ({ sku, quantity, priceCents }));
       return lines.length === 0 ? null : lines.sort(bySku);
     });

@@ -90,8 +90,9 @@ export class PaymentsRepository {
     const balances = new Map(Object.entries(wallets ?? {}));
     const charged = new Set(paid ?? []);
     const decided = items.map((charge) => {
-      if (charged.has(charge.orderId)) return null;
-      charged.add(charge.orderId);
+      const orderId = charge.orderId.toLowerCase(); // as the database spells a uuid
+      if (charged.has(orderId)) return null;
+      charged.add(orderId);
       const balance = balances.get(charge.customerId);
       if (balance === undefined) return { ...charge, reason: 'UNKNOWN_CUSTOMER' as const };
       if (balance < charge.amountCents) return { ...charge, reason: 'INSUFFICIENT_FUNDS' as const };
@@ -116,7 +117,7 @@ export class PaymentsRepository {
                     ${payments.map((p) => p.reason)}::text[]) AS p(id, order_id, customer_id, amount_cents, reason)
       RETURNING ${PAYMENT}`;
     const byOrder = new Map(written.map((payment) => [payment.orderId, payment]));
-    return decided.map((charge) => (charge ? byOrder.get(charge.orderId)! : null));
+    return decided.map((charge) => (charge ? byOrder.get(charge.orderId.toLowerCase())! : null));
   }
 
   /** A bare debit, with no payment recorded: only the lab's consumer without dedup does it. */
