@@ -20,6 +20,7 @@ export class PullLoop {
   private stopped = false;
   private running?: Promise<void>;
   private wake?: () => void;
+  private readonly refillAt: number;
 
   constructor(
     private readonly consumer: Consumer,
@@ -29,6 +30,7 @@ export class PullLoop {
     private readonly onPullError: (error: unknown, consecutive: number) => void,
     private readonly gate: PullGate,
   ) {
+    this.refillAt = Math.ceil(concurrency / 2);
     gate.onPause(() => void this.batch?.close().catch(() => undefined));
   }
 
@@ -44,7 +46,9 @@ export class PullLoop {
         continue;
       }
       const free = this.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      // A busy loop asks again only once half its slots are free: a pull request per freed slot
+      // costs the client and the broker a request, a subscription and a write for one message.
+      if (free <= 0 || (this.inFlight.size > 0 && free < this.refillAt)) {
         await Promise.race(this.inFlight);
         continue;
       }
