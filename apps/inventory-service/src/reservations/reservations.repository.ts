@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BatchedEffect, BatchNeedsSplit } from '@passo/outbox';
 import type { Prisma } from '@passo/prisma/inventory';
-import { bySku, type PricedLine, type Refusal, type StockLine } from './stock-lines';
+import { amountOf, bySku, type PricedLine, type Refusal, type StockLine } from './stock-lines';
 
 type Tx = Prisma.TransactionClient;
 
@@ -137,26 +137,22 @@ export class ReservationsRepository {
       for (const { sku, quantity } of lines) stock.get(sku)!.available -= quantity;
       return { claimed: true, lines: lines.map((line) => ({ ...line, priceCents: stock.get(line.sku)!.priceCents })) };
     });
-    const written = items.filter((_, i) => outcomes[i]!.claimed);
-    const taken = new Map<string, number>();
-    const rows: Array<{ orderId: string } & PricedLine> = [];
-    for (const [i, { orderId }] of items.entries()) {
+    // A refusal is kept as an empty RELEASED reservation (see reserveOne).
+    const written = items.flatMap(({ orderId }, i) => {
       const outcome = outcomes[i]!;
-      if (!outcome.claimed || !('lines' in outcome)) continue;
-      for (const line of outcome.lines) {
-        rows.push({ orderId, ...line });
-        taken.set(line.sku, (taken.get(line.sku) ?? 0) + line.quantity);
-      }
-    }
-    const statusOf = (orderId: string) => (rows.some((row) => row.orderId === orderId) ? 'RESERVED' : 'RELEASED');
-    const amountOf = (orderId: string) =>
-      rows.filter((row) => row.orderId === orderId).reduce((sum, row) => sum + row.quantity * row.priceCents, 0);
+      if (!outcome.claimed) return [];
+      const lines = 'lines' in outcome ? outcome.lines : [];
+      return [{ orderId, status: lines.length > 0 ? 'RESERVED' : 'RELEASED', amountCents: amountOf(lines), lines }];
+    });
+    const rows = written.flatMap(({ orderId, lines }) => lines.map((line) => ({ orderId, ...line })));
+    const taken = new Map<string, number>();
+    for (const { sku, quantity } of rows) taken.set(sku, (taken.get(sku) ?? 0) + quantity);
     const [{ inserted }] = await tx.$queryRaw<[{ inserted: number }]>`
       WITH claimed AS (
           INSERT INTO reservations (order_id, status, amount_cents, updated_at)
           SELECT order_id, status::"ReservationStatus", amount_cents, now()
-            FROM unnest(${written.map((w) => w.orderId)}::uuid[], ${written.map((w) => statusOf(w.orderId))}::text[],
-                        ${written.map((w) => amountOf(w.orderId))}::int[]) AS r(order_id, status, amount_cents)
+            FROM unnest(${written.map((w) => w.orderId)}::uuid[], ${written.map((w) => w.status)}::text[],
+                        ${written.map((w) => w.amountCents)}::int[]) AS r(order_id, status, amount_cents)
           ON CONFLICT (order_id) DO NOTHING RETURNING order_id),
         lines AS (
           INSERT INTO reservation_lines (order_id, sku, quantity, price_cents)

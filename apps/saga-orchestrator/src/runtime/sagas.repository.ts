@@ -160,9 +160,8 @@ function saved(row: SagaRow): SavedSaga {
 }
 
 /** The saga's row: `state` is the status, `data` (jsonb text) the rest. */
-function columns(state: SagaState) {
-  const { status, ...data } = state;
-  return { state, status, data: JSON.stringify(data) };
+function columns({ status, ...data }: SagaState) {
+  return { status, data: JSON.stringify(data) };
 }
 
 /** One saga's write (create: version 0; update: the version read), as a batched statement's item. */
@@ -175,12 +174,12 @@ interface SagaWrite {
 
 /** The CTE `want`: one row per write, with its columns and its step's. */
 function wanted(items: readonly SagaWrite[]): Prisma.Sql {
-  const rows = items.map(({ state, version, deadline, step }) => ({ ...columns(state), version, deadline, step }));
+  const saga = items.map(({ state }) => columns(state));
   return Prisma.sql`want AS (
-    SELECT * FROM unnest(${rows.map((r) => r.state.orderId)}::uuid[], ${rows.map((r) => r.version)}::int[],
-                         ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.data)}::text[],
-                         ${rows.map((r) => r.deadline.toISOString())}::text[], ${rows.map((r) => r.step.name)}::text[],
-                         ${rows.map((r) => r.step.status)}::text[], ${rows.map((r) => JSON.stringify(r.step.detail))}::text[])
+    SELECT * FROM unnest(${items.map((i) => i.state.orderId)}::uuid[], ${items.map((i) => i.version)}::int[],
+                         ${saga.map((c) => c.status)}::text[], ${saga.map((c) => c.data)}::text[],
+                         ${items.map((i) => i.deadline.toISOString())}::text[], ${items.map((i) => i.step.name)}::text[],
+                         ${items.map((i) => i.step.status)}::text[], ${items.map((i) => JSON.stringify(i.step.detail))}::text[])
              AS w(order_id, version, state, data, deadline, name, status, detail))`;
 }
 
