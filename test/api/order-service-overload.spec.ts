@@ -17,7 +17,13 @@ import { TestService } from '../support/service';
 describe('order-service under overload', () => {
   const POOL = 1;
   const service = new TestService('order-service', {
-    env: { DATABASE_POOL_SIZE: String(POOL), DATABASE_POOL_TIMEOUT_MS: '500', SAGA_MODE: 'orchestration' },
+    // One request per connection (no coalescing), so that the pool's size is what the burst exceeds.
+    env: {
+      DATABASE_POOL_SIZE: String(POOL),
+      DATABASE_POOL_TIMEOUT_MS: '500',
+      SAGA_MODE: 'orchestration',
+      PLACEMENT_BATCH_SIZE: '1',
+    },
     streams: [ConfirmOrder],
   });
   const { topology } = service;

@@ -11,4 +11,6 @@ export const orderServiceEnv = appEnvSchema('ORDER_DATABASE_URL', 3001).extend({
   SAGA_STUCK_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /** How often the stuck-saga audit looks (one indexed query per run). */
   SAGA_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  /** Most concurrent POST /orders written by one statement (1: each request writes alone). */
+  PLACEMENT_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(64),
 });

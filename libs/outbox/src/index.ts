@@ -29,4 +29,5 @@ export * from './transport/on-message.decorator';
 export * from './nats/nats-connect';
 export * from './unit-of-work/unit-of-work';
 export * from './unit-of-work/batched-effect';
+export * from './unit-of-work/coalesced-calls';
 export * from './lab/lab';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ListOrdersQuery, OrderView, SagaMode } from '@passo/contracts';
-import type { WritingCtes } from '@passo/outbox';
+import type { WritingCtes, WritingCtesForMany } from '@passo/outbox';
 import { Prisma, PrismaClient } from '@passo/prisma/order';
 
 const withLines = { lines: { orderBy: { position: 'asc' } } } as const;
@@ -43,6 +43,41 @@ export class OrdersRepository {
       order.items.map((item) => item.quantity),
     ];
     return { ctes, returning: 'placed', values };
+  }
+
+  /**
+   * Many orders and their lines as set-based CTEs ($1…$9), for OutboxService.addAlongMany: one
+   * statement for the placements of concurrent requests. An order whose Idempotency-Key another
+   * one holds already is skipped (no row returned: its caller replays the winner), and so are its
+   * lines and its message.
+   */
+  insertManyStatement(orders: readonly NewOrder[]): WritingCtesForMany {
+    const ctes = `placed AS (
+        INSERT INTO orders (id, customer_id, saga_mode, idempotency_key, request_hash, updated_at)
+        SELECT o.id, o.customer_id, o.saga_mode, o.idempotency_key, o.request_hash, now()
+        FROM unnest($1::uuid[], $2::text[], $3::"SagaMode"[], $4::text[], $5::text[])
+          AS o(id, customer_id, saga_mode, idempotency_key, request_hash)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id::text, customer_id AS "customerId", status::text, saga_mode::text AS "sagaMode",
+                  created_at AS "createdAt", updated_at AS "updatedAt"),
+      lines AS (
+        INSERT INTO order_lines (order_id, position, sku, quantity)
+        SELECT l.order_id, l.position, l.sku, l.quantity
+        FROM unnest($6::uuid[], $7::int[], $8::text[], $9::int[]) AS l(order_id, position, sku, quantity)
+        WHERE l.order_id::text IN (SELECT id FROM placed))`;
+    const lines = orders.flatMap((order) => order.items.map((item, position) => ({ id: order.id, position, ...item })));
+    const values = [
+      orders.map((order) => order.id),
+      orders.map((order) => order.customerId),
+      orders.map((order) => order.sagaMode),
+      orders.map((order) => order.idempotencyKey ?? null),
+      orders.map((order) => order.requestHash ?? null),
+      lines.map((line) => line.id),
+      lines.map((line) => line.position),
+      lines.map((line) => line.sku),
+      lines.map((line) => line.quantity),
+    ];
+    return { ctes, returning: 'placed', correlatedBy: 'id', values };
   }
 
   findById(id: string): Promise<OrderWithLines | null> {

@@ -1,10 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { OrderPlaced, type OrderView, type PlaceOrderRequest } from '@passo/contracts';
-import { OutboxService } from '@passo/outbox';
+import { CoalescedCalls, OutboxService } from '@passo/outbox';
 import { SagaModeService } from '../saga-mode/saga-mode.service';
-import { isUniqueViolation, OrdersRepository, type PlacedRow, placedView, toOrderView } from './orders.repository';
+import {
+  isUniqueViolation,
+  type NewOrder,
+  OrdersRepository,
+  type PlacedRow,
+  placedView,
+  toOrderView,
+} from './orders.repository';
 
 export class PlaceOrder {
   constructor(
@@ -19,13 +27,25 @@ export interface PlaceOrderResult {
   created: boolean;
 }
 
+/** Placements written at once; a second run is sent while the first is out (then they queue). */
+const PLACEMENTS_IN_FLIGHT = 2;
+
 @CommandHandler(PlaceOrder)
 export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrderResult> {
+  /** The orders of concurrent requests, each with its OrderPlaced, written by one statement. */
+  private readonly placements: CoalescedCalls<NewOrder, PlacedRow | null>;
+
   constructor(
     private readonly orders: OrdersRepository,
     private readonly modes: SagaModeService,
     private readonly outbox: OutboxService,
-  ) {}
+    config: ConfigService,
+  ) {
+    this.placements = new CoalescedCalls((orders) => this.write(orders), {
+      maxItems: config.getOrThrow<number>('PLACEMENT_BATCH_SIZE'),
+      maxInFlight: PLACEMENTS_IN_FLIGHT,
+    });
+  }
 
   async execute({ request, idempotencyKey }: PlaceOrder): Promise<PlaceOrderResult> {
     // The hash covers the request as sent, so a retry matches even if the default mode flipped since.
@@ -35,21 +55,43 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
       if (earlier) return this.replay(earlier.requestHash, requestHash, toOrderView(earlier));
     }
     const sagaMode = request.sagaMode ?? (await this.modes.current());
+    const placed = await this.placements.run({ id: randomUUID(), ...request, sagaMode, idempotencyKey, requestHash });
+    if (placed) return { order: placedView(placed, request.items), created: true };
+    // Two concurrent requests with one key: the unique index lets one win; the other replays it.
+    const winner = await this.orders.findByIdempotencyKey(idempotencyKey!);
+    if (!winner) throw new Error(`order with Idempotency-Key ${idempotencyKey} neither written nor found`);
+    return this.replay(winner.requestHash, requestHash, toOrderView(winner));
+  }
+
+  /** Each order's row, or null where another order holds its Idempotency-Key. */
+  private async write(orders: readonly NewOrder[]): Promise<(PlacedRow | null)[]> {
+    if (orders.length === 1) return [await this.writeOne(orders[0]!)];
+    const messages = orders.map((order) => ({ payload: placedOf(order), meta: { correlationId: order.id } }));
+    const statement = this.orders.insertManyStatement(orders);
+    const { rows } = await this.outbox.addAlongMany<OrderPlaced, PlacedRow>(
+      this.orders.db,
+      statement,
+      OrderPlaced,
+      messages,
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return orders.map((order) => byId.get(order.id) ?? null);
+  }
+
+  private async writeOne(order: NewOrder): Promise<PlacedRow | null> {
     try {
-      const id = randomUUID();
-      const insert = this.orders.insertStatement({ id, ...request, sagaMode, idempotencyKey, requestHash });
-      const placed = { orderId: id, customerId: request.customerId, items: request.items, sagaMode };
       // The order and its OrderPlaced in one statement: both are written, or neither.
-      const { rows } = await this.outbox.addAlong<OrderPlaced, PlacedRow>(this.orders.db, insert, OrderPlaced, placed, {
-        correlationId: id,
-      });
-      return { order: placedView(rows[0], request.items), created: true };
+      const { rows } = await this.outbox.addAlong<OrderPlaced, PlacedRow>(
+        this.orders.db,
+        this.orders.insertStatement(order),
+        OrderPlaced,
+        placedOf(order),
+        { correlationId: order.id },
+      );
+      return rows[0]!;
     } catch (error) {
-      // Two concurrent requests with one key: the unique index lets one win; the other replays it.
-      if (!idempotencyKey || !isUniqueViolation(error, 'idempotency_key')) throw error;
-      const winner = await this.orders.findByIdempotencyKey(idempotencyKey);
-      if (!winner) throw error;
-      return this.replay(winner.requestHash, requestHash, toOrderView(winner));
+      if (order.idempotencyKey && isUniqueViolation(error, 'idempotency_key')) return null;
+      throw error;
     }
   }
 
@@ -63,4 +105,8 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
     }
     return { order, created: false };
   }
+}
+
+function placedOf({ id, customerId, items, sagaMode }: NewOrder): OrderPlaced {
+  return { orderId: id, customerId, items, sagaMode };
 }

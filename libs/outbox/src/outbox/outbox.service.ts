@@ -5,6 +5,7 @@ import { Topology } from '../jetstream/topology';
 import { DirectPublisher } from '../lab/direct-publisher';
 import { NaiveDelivery } from '../lab/naive-delivery';
 import type { RawQueryExecutor, SqlExecutor } from '../sql';
+import { BatchNeedsSplit } from '../unit-of-work/batched-effect';
 import { type UnitOfWork, unitOfWorkOf } from '../unit-of-work/unit-of-work';
 import { DEFAULT_RELAY_OPTIONS, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.options';
 import { assertPublishable, DEFAULT_MAX_PAYLOAD_BYTES } from './publishable';
@@ -30,6 +31,33 @@ export interface WritingCtes {
   values: readonly unknown[];
 }
 
+/** Data-modifying CTEs that write many callers' rows at once (see OutboxService.addAlongMany). */
+export interface WritingCtesForMany extends WritingCtes {
+  /**
+   * The column of `returning`'s rows that holds the correlation id of what it wrote: a message
+   * goes in only if a returned row carries its correlation id (a row the statement skipped, e.g.
+   * ON CONFLICT DO NOTHING, writes no message).
+   */
+  correlatedBy: string;
+}
+
+/** One message of addAlongMany. */
+export interface AlongMessage<P> {
+  payload: P;
+  meta: MessageMeta;
+}
+
+/** The message columns as arrays, one element per message: `unnest($n::uuid[], …)`. */
+const ARRAY_CASTS = [
+  '::uuid[]',
+  '::text[]',
+  '::text[]',
+  '::jsonb[]',
+  '::jsonb[]',
+  '::text[]',
+  '::text[]',
+  '::timestamptz[]',
+];
 const INSERT = `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${placeholders(1)}`;
 
 /** `($n::uuid, $n+1, …)` for the row whose values start at parameter `first`. */
@@ -118,6 +146,39 @@ export class OutboxService implements OnApplicationShutdown {
     this.options.lab?.crashAfterCommit(`writing ${envelope.type} to the outbox`); // the relay sends it after the restart
     this.committed();
     return { envelope, rows };
+  }
+
+  /**
+   * addAlong for many callers at once (placements coalesced across concurrent requests): the
+   * caller's set-based CTEs and every message in one statement, a message written only with a row
+   * `statement` returned for its correlation id. Under the lab's naive deliveries it refuses the
+   * batch (BatchNeedsSplit): each caller then goes through addAlong, which the lab knows.
+   */
+  async addAlongMany<P, R>(
+    db: RawQueryExecutor,
+    statement: WritingCtesForMany,
+    contract: MessageContract<P>,
+    messages: readonly AlongMessage<P>[],
+  ): Promise<{ envelopes: Envelope<P>[]; rows: R[] }> {
+    if (this.naive?.active) throw new BatchNeedsSplit('the lab delivers messages without the outbox');
+    const prepared = messages.map(({ payload, meta }) => this.prepare(contract, payload, meta));
+    this.options.lab?.rollbackAfterPublish(`before writing ${messages.length} ${contract.name} with their outbox rows`);
+    const first = statement.values.length + 1;
+    const arrays = ARRAY_CASTS.map((cast, i) => `$${first + i}${cast}`).join(', ');
+    const { ctes, returning, correlatedBy } = statement;
+    const message = `INSERT INTO outbox_messages (${COLUMNS})
+      SELECT ${COLUMNS} FROM unnest(${arrays}) AS m(${COLUMNS})
+      WHERE m.correlation_id IN (SELECT ${returning}.${correlatedBy}::text FROM ${returning}) RETURNING 1`;
+    const notify =
+      this.options.notify === false
+        ? ''
+        : ` LEFT JOIN LATERAL (SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM message LIMIT 1) AS notified ON true`;
+    const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${notify}`;
+    const columns = CASTS.map((_cast, i) => prepared.map(({ values }) => values[i]));
+    const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...columns);
+    this.options.lab?.crashAfterCommit(`writing ${messages.length} ${contract.name} to the outbox`);
+    if (rows.length > 0) this.committed();
+    return { envelopes: prepared.map(({ envelope }) => envelope), rows };
   }
 
   /**
