@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { joinUnitOfWork, OutboxRelay, OutboxRelayService, OutboxService, runInUnitOfWork } from '@passo/outbox';
-import type { Client } from 'pg';
+import { Client as PgClient, type Client } from 'pg';
 import { Pool } from 'pg';
 import { RelayLeadership } from '../../libs/outbox/src/outbox/relay-leadership';
 import { WakeUp } from '../../libs/outbox/src/outbox/relay-wake-up';
@@ -147,5 +147,51 @@ describe("relay leadership's NOTIFY listener", () => {
       leadership.release();
       await pool.end();
     }
+  });
+});
+
+/**
+ * A round marks what the round before it published with its own read: one statement per round
+ * while the relay is busy, and a relay that then finds nothing to do still marks the last round
+ * at once (within MARK_WITHIN_MS), not after its poll interval (a minute here).
+ */
+describe('relay marking a round with the next read', () => {
+  let f: OutboxFixture;
+  beforeAll(async () => {
+    f = await outboxFixture();
+  });
+  afterAll(() => f?.close());
+
+  it('sends no mark of its own while rows keep coming, and marks the last round without waiting for a poll', async () => {
+    const ids = await f.commit(35);
+    const sql: string[] = [];
+    const query = PgClient.prototype.query;
+    // Every statement of every pg client in this process: the relay's are the only ones meanwhile.
+    const spy = jest.spyOn(PgClient.prototype, 'query').mockImplementation(function (
+      this: PgClient,
+      ...args: unknown[]
+    ) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      if (text) sql.push(text.replace(/\s+/g, ' ').trim());
+      return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    const relay = f.relay({ notify: false, relay: { ...f.options.relay, batchSize: 10, pollIntervalMs: 60_000 } });
+    try {
+      relay.start();
+      await eventually(async () => {
+        const [{ n }] = await f.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM outbox_messages WHERE id = ANY($1) AND published_at IS NOT NULL',
+          [ids],
+        );
+        return n === ids.length;
+      }, 5_000);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await f.published()).map((m) => m.id)).toEqual(ids);
+    const marksAlone = sql.filter((s) => /^UPDATE outbox_messages SET published_at/.test(s));
+    const marksWithRead = sql.filter((s) => /^WITH marked AS \( ?UPDATE outbox_messages SET published_at/.test(s));
+    expect(marksAlone).toEqual([]);
+    expect(marksWithRead.length).toBeGreaterThanOrEqual(4); // rounds of 10, 10, 10 and 5, each marked by the next
   });
 });

@@ -11,6 +11,9 @@ import { RelayMetrics } from './relay-metrics';
 import { RelayPublishBatch } from './relay-publish-batch';
 import { WakeUp } from './relay-wake-up';
 
+/** Longest a published row waits to be marked when no commit wakes the relay first. */
+const MARK_WITHIN_MS = 10;
+
 export interface RelayLogger {
   log(message: string): void;
   warn(message: string): void;
@@ -80,7 +83,7 @@ export class OutboxRelay {
       running,
       this.ignoredNotifications,
     );
-    this.batch = new RelayPublishBatch(this.pool, this.options, this.metrics, logger, outbox.lab, hooks);
+    this.batch = new RelayPublishBatch(this.options, this.metrics, logger, outbox.lab, hooks);
     this.cleanup = new RelayCleanup(this.options, logger, running);
   }
 
@@ -152,13 +155,15 @@ export class OutboxRelay {
       const published = await this.batch.publish(session, { nats: this.nats, js: this.js, jsm: this.jsm });
       this.backoff.reset();
       if (published === this.options.batchSize) continue; // a busy relay keeps draining
-      if (this.cleanup.due()) {
-        await this.batch.settled();
-        await this.cleanup.run(session);
+      if (this.batch.marksPending) {
+        // The next round marks them with its read: soon, whether a commit wakes the relay or not.
+        await this.wakeUp.sleep(MARK_WITHIN_MS);
+        continue;
       }
+      if (this.cleanup.due()) await this.cleanup.run(session);
       await this.wakeUp.sleep(this.options.pollIntervalMs);
     }
-    await this.batch.settled();
+    await this.batch.settle(session);
   }
 
   private release(): void {

@@ -1,11 +1,11 @@
 import { ErrorCode, type JetStreamClient, type JetStreamManager, type NatsConnection, type PubAck } from 'nats';
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import { LabFaultError, type Lab } from '../lab/lab';
 import { printable } from '../printable';
 import type { RelayOptions } from './outbox.options';
 import type { RelayLogger, RelayTestHooks } from './outbox-relay';
 import type { RelayMetrics } from './relay-metrics';
-import { bodyBytes, publishRow, SELECT_PENDING, type PendingRow } from './relay-row';
+import { bodyBytes, MARK_AND_SELECT_PENDING, publishRow, SELECT_PENDING, type PendingRow } from './relay-row';
 import { unpublishableReason } from './unpublishable';
 
 const PARK = `UPDATE outbox_messages SET parked_at = now(), attempts = attempts + 1, last_error = $2
@@ -22,21 +22,21 @@ export interface RelayBroker {
 }
 
 /**
- * One round of the leader: read pending rows, publish them pipelined, sort the failures (park
- * what the broker can never take, stop at the first that is the infrastructure's) and mark the
- * acked rows while the next round reads. Keeps order: nothing after a retried failure is marked.
+ * One round of the leader: mark what the previous round published and read pending rows (one
+ * statement), publish them pipelined, sort the failures (park what the broker can never take,
+ * stop at the first that is the infrastructure's). Keeps order: nothing after a retried failure
+ * is marked. The acked rows of a round are marked by the next round's read — at once when the
+ * relay is busy, within OutboxRelay's MARK_WITHIN_MS when it is not — so a busy relay costs the
+ * database one statement per round, not two.
  */
 export class RelayPublishBatch {
   /**
-   * The batch being marked while the next one is read: excluded from that read. (Not a sequence
-   * cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
+   * Published and acked, still to be marked: the next read marks them and skips them. (Not a
+   * sequence cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
    */
-  private inFlight: string[] = [];
-  /** The UPDATE marking the previous batch, overlapped with publishing the next one. */
-  private marking: Promise<void> = Promise.resolve();
+  private unmarked: string[] = [];
 
   constructor(
-    private readonly pool: Pool,
     private readonly options: Pick<RelayOptions, 'batchSize' | 'name'>,
     private readonly metrics: RelayMetrics,
     private readonly logger: RelayLogger,
@@ -44,9 +44,14 @@ export class RelayPublishBatch {
     private readonly hooks: RelayTestHooks,
   ) {}
 
+  /** Rows published but not marked yet: the relay runs another round soon, which marks them. */
+  get marksPending(): boolean {
+    return this.unmarked.length > 0;
+  }
+
   /** Publishes the next batch; resolves to its size (the batch size: more may be waiting). */
   async publish(session: PoolClient, broker: RelayBroker): Promise<number> {
-    const { rows } = await session.query<PendingRow>(SELECT_PENDING, [this.options.batchSize, this.inFlight]);
+    const rows = await this.markAndRead(session);
     if (rows.length === 0) return 0;
     const js = broker.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
@@ -64,16 +69,11 @@ export class RelayPublishBatch {
     for (const row of done)
       this.metrics.lag.observe({ relay: this.options.name }, (now - Date.parse(row.occurred_at)) / 1_000);
     await this.hooks.beforeMark?.(done.map((row) => row.id));
-    await this.marking; // a failed mark stops the relay before it runs ahead
-    if (done.length > 0) {
-      this.inFlight = done.map((row) => row.id);
-      this.marking = this.mark(this.inFlight);
-      this.marking.catch(() => undefined); // observed by the next await
-    }
+    this.unmarked = done.map((row) => row.id);
     // Parked before the next read, so that read skips them and the rows behind them go on.
     for (const { row, reason } of parked) await this.park(session, row, reason);
     if (failure >= 0) {
-      await this.marking;
+      await this.settle(session);
       const reason = String((acks[failure] as PromiseRejectedResult).reason?.message ?? acks[failure]);
       await session.query('UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
         rows[failure].id,
@@ -85,15 +85,29 @@ export class RelayPublishBatch {
     return rows.length;
   }
 
-  /** Resolves once the last batch is marked (rejects if that failed). */
-  settled(): Promise<void> {
-    return this.marking;
+  /** Marks what is still unmarked, alone (before a cleanup, a stop, a retried failure). */
+  async settle(session: PoolClient): Promise<void> {
+    if (this.unmarked.length === 0) return;
+    const ids = this.unmarked;
+    await session.query(MARK_PUBLISHED, [ids]);
+    this.unmarked = [];
+    this.metrics.published.inc({ relay: this.options.name }, ids.length);
   }
 
   /** After the lock is lost: unmarked rows are re-published from the start; the broker dedups. */
   reset(): void {
-    this.marking = Promise.resolve();
-    this.inFlight = [];
+    this.unmarked = [];
+  }
+
+  /** The previous round's rows marked, and the next pending ones read, in one statement. */
+  private async markAndRead(session: PoolClient): Promise<PendingRow[]> {
+    const ids = this.unmarked;
+    if (ids.length === 0) return (await session.query<PendingRow>(SELECT_PENDING, [this.options.batchSize, []])).rows;
+    // A failed statement marks nothing: the relay restarts its round, and reset() re-publishes them (deduplicated).
+    const { rows } = await session.query<PendingRow>(MARK_AND_SELECT_PENDING, [this.options.batchSize, ids]);
+    this.unmarked = [];
+    this.metrics.published.inc({ relay: this.options.name }, ids.length);
+    return rows;
   }
 
   /**
@@ -129,11 +143,5 @@ export class RelayPublishBatch {
     this.logger.error(
       printable(`${this.options.name}: parked outbox row ${row.id} (${row.type} to ${row.subject}): ${reason}`),
     );
-  }
-
-  /** Marks acked rows on a second connection, so the session can read the next batch meanwhile. */
-  private async mark(ids: string[]): Promise<void> {
-    await this.pool.query(MARK_PUBLISHED, [ids]);
-    this.metrics.published.inc({ relay: this.options.name }, ids.length);
   }
 }

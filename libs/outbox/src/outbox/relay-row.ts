@@ -12,10 +12,21 @@ export interface PendingRow {
   occurred_at: string;
 }
 
-/** Pending rows in insert order, but for the batch still being marked (`$2`). */
-export const SELECT_PENDING = `SELECT id, subject, type, payload::text AS payload, headers->>'traceparent' AS traceparent,
-    correlation_id, causation_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at
-  FROM outbox_messages WHERE published_at IS NULL AND parked_at IS NULL AND NOT (id = ANY($2::uuid[])) ORDER BY sequence LIMIT $1`;
+const PENDING_COLUMNS = `id, subject, type, payload::text AS payload, headers->>'traceparent' AS traceparent,
+    correlation_id, causation_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS occurred_at`;
+const PENDING_WHERE = `published_at IS NULL AND parked_at IS NULL AND NOT (id = ANY($2::uuid[])) ORDER BY sequence LIMIT $1`;
+
+/** Pending rows in insert order ($1 of them), but for the ids in `$2`. */
+export const SELECT_PENDING = `SELECT ${PENDING_COLUMNS} FROM outbox_messages WHERE ${PENDING_WHERE}`;
+
+/**
+ * The rows published last round (`$2`) marked, and the next pending ones read, in one statement.
+ * The read sees the table as it was before the mark (one snapshot), so it skips `$2` by id.
+ */
+export const MARK_AND_SELECT_PENDING = `WITH marked AS (
+    UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
+    WHERE id = ANY($2::uuid[]) RETURNING 1)
+  SELECT ${PENDING_COLUMNS} FROM outbox_messages WHERE ${PENDING_WHERE}`;
 
 function body(row: PendingRow): string {
   // The payload is spliced in as stored: no parse/stringify round trip on the hot path.
