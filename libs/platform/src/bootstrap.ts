@@ -61,6 +61,8 @@ function connectMessaging(
     unitOfWork: (work, messages) =>
       runInUnitOfWork(consumers, work, { ...BATCH_TRANSACTION, joinedAs: prisma, batch: true, messages }),
     batchSize: config.getOrThrow<number>('MESSAGING_BATCH_SIZE'),
+    // As many in flight per durable as a batch holds: a reply durable must be able to fill one.
+    concurrency: config.getOrThrow<number>('MESSAGING_BATCH_SIZE'),
     registry: app.get(MetricsRegistry),
     logger: app.get(Logger),
     lab: app.get<Lab | null>(LAB) ?? undefined,
