@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { OutboxRelay } from '@passo/outbox';
 import { eventually } from '../support/eventually';
 import { natsConnection } from '../support/nats';
 import { outboxFixture, quietLogger, ThingHappened, type OutboxFixture } from './fixtures/outbox-fixture';
@@ -146,6 +147,36 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
     await eventually(
       async () => (await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_messages'))[0].n === 2,
     );
+  });
+
+  it('cleans up while rows keep coming (a relay that always has a round to mark still runs its cleanup)', async () => {
+    let rounds = 0;
+    let deletedWhileBusy = false;
+    const countRows = async () =>
+      (await f.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox_messages'))[0].n;
+    // Each round commits the row the next round reads: the relay never has a round without rows
+    // (nor one without rows to mark), for 60 rounds.
+    const relay = new OutboxRelay(
+      { ...f.options, relay: { ...f.options.relay, cleanupIntervalMs: 0, retentionMs: 0 } },
+      quietLogger,
+      {
+        hooks: {
+          beforeMark: async () => {
+            if (++rounds > 60) return;
+            await f.commit(1, rounds);
+            if (rounds > 3 && (await countRows()) < rounds) deletedWhileBusy = true;
+          },
+        },
+      },
+    );
+    await f.commit(1, 0);
+    relay.start();
+    try {
+      await eventually(async () => rounds > 60, 20_000);
+      expect(deletedWhileBusy).toBe(true);
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('cleans up inbox records past the retention, oldest first, keeping recent ones', async () => {

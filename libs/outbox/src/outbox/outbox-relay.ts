@@ -155,13 +155,10 @@ export class OutboxRelay {
       const published = await this.batch.publish(session, { nats: this.nats, js: this.js, jsm: this.jsm });
       this.backoff.reset();
       if (published === this.options.batchSize) continue; // a busy relay keeps draining
-      if (this.batch.marksPending) {
-        // The next round marks them with its read: soon, whether a commit wakes the relay or not.
-        await this.wakeUp.sleep(MARK_WITHIN_MS);
-        continue;
-      }
+      // Also with rows still to mark: a relay that always has some must still clean up (those are too recent to go).
       if (this.cleanup.due()) await this.cleanup.run(session);
-      await this.wakeUp.sleep(this.options.pollIntervalMs);
+      // Rows still to mark: the next round marks them with its read, soon, woken by a commit or not.
+      await this.wakeUp.sleep(this.batch.marksPending ? MARK_WITHIN_MS : this.options.pollIntervalMs);
     }
     await this.batch.settle(session);
   }

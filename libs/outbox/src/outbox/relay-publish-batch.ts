@@ -85,7 +85,7 @@ export class RelayPublishBatch {
     return rows.length;
   }
 
-  /** Marks what is still unmarked, alone (before a cleanup, a stop, a retried failure). */
+  /** Marks what is still unmarked, alone (at a stop, before a retried failure). */
   async settle(session: PoolClient): Promise<void> {
     if (this.unmarked.length === 0) return;
     const ids = this.unmarked;
