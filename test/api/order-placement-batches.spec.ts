@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OrderView } from '@passo/contracts';
 import { Client } from 'pg';
 import type { AppProcess } from '../support/app-process';
-import type { TestDatabase } from '../support/databases';
+import { type TestDatabase, waitingOnLocks } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http, type HttpResult } from '../support/http';
 import { TestService } from '../support/service';
@@ -45,12 +45,7 @@ describe('order-service: concurrent placements written together', () => {
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE order_lines IN EXCLUSIVE MODE');
     const sent = requests();
-    await eventually(async () => {
-      const [{ n }] = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      return n >= 1;
-    });
+    await waitingOnLocks(db);
     await new Promise((resolve) => setTimeout(resolve, 500)); // the other requests arrive and queue
     await locker.query('COMMIT');
     return Promise.all(sent);

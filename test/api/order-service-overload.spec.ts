@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfirmOrder, type OrderView } from '@passo/contracts';
 import { Client } from 'pg';
 import type { AppProcess } from '../support/app-process';
-import type { TestDatabase } from '../support/databases';
+import { type TestDatabase, waitingOnLocks } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { http, type HttpResult } from '../support/http';
 import { publishAs } from '../support/nats';
@@ -67,17 +67,6 @@ describe('order-service under overload', () => {
     });
   }
 
-  /** Until `count` sessions of the app wait on a lock the test holds (the requests got their connections). */
-  async function waitingOnLocks(count: number): Promise<void> {
-    await eventually(async () => {
-      // Not on the locker's session: inside its transaction the statistics views are a snapshot.
-      const [{ n }] = await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      return n >= count;
-    });
-  }
-
   it('answers 503 with Retry-After (never 500) for what the pool cannot take, writes nothing of those, and loses no 201', async () => {
     const before = await placed();
     await locker.query('BEGIN');
@@ -86,7 +75,7 @@ describe('order-service under overload', () => {
     await locker.query('LOCK TABLE order_lines IN EXCLUSIVE MODE');
     const answered: HttpResult<OrderView & { message?: string }>[] = [];
     const burst = Array.from({ length: 20 }, () => place().then((response) => (answered.push(response), response)));
-    await waitingOnLocks(POOL);
+    await waitingOnLocks(db, POOL);
     // Meanwhile the consumers, on their own connections, still settle an order (orders is not locked).
     await confirm(before);
     await eventually(async () => (await statusOf(before)) === 'CONFIRMED');
@@ -124,7 +113,7 @@ describe('order-service under overload', () => {
     // The consumer's unit of work waits on this row, holding its own connection(s) only.
     await locker.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [stuck]);
     await confirm(stuck);
-    await waitingOnLocks(1);
+    await waitingOnLocks(db, 1);
     const during = await Promise.all(Array.from({ length: 10 }, () => place()));
     expect(during.map((r) => r.status)).toEqual(Array(10).fill(201));
     await locker.query('COMMIT');

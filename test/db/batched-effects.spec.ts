@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { ReservationsRepository } from '../../apps/inventory-service/src/reservations/reservations.repository';
 import { OrderSagaRepository } from '../../apps/order-service/src/saga/order-saga.repository';
 import { PaymentsRepository } from '../../apps/payment-service/src/payments/payments.repository';
-import { testDatabase, type TestDatabase } from '../support/databases';
+import { testDatabase, waitingOnLocks } from '../support/databases';
 
 /**
  * The participants' use cases on a consumed batch (BatchedEffect): the calls of a batch's orders
@@ -233,7 +233,7 @@ describe('inventory: a batch of reservations, then of settlements', () => {
         (tx) => reservations.reserve(tx, other, [{ sku, quantity: 1 }]),
       ]);
       // The batch's INSERT waits for the rival's row; once the rival commits, it inserts nothing for it.
-      await eventuallyWaiting(t.db);
+      await waitingOnLocks(t.db);
       await rival.query('COMMIT');
       const { committed, results } = await batch;
       expect(committed).toBe(false);
@@ -245,18 +245,6 @@ describe('inventory: a batch of reservations, then of settlements', () => {
     }
   });
 });
-
-/** Until a backend of the database waits for a lock. */
-async function eventuallyWaiting(db: TestDatabase): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const waiting = await db.query(
-      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if (waiting.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('no backend ever waited for a lock');
-}
 
 describe('orders: a batch of outcomes and of prices', () => {
   let t: Awaited<ReturnType<typeof open<Order.PrismaClient>>>;

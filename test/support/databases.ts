@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { natsConnectOptions, type NatsCredentials } from '../../libs/outbox/src/nats/nats-connect';
 import type { ConnectionOptions } from 'nats';
 import { Client } from 'pg';
+import { eventually } from './eventually';
 import { adminFromEnv } from '../../tools/devstack/nats-users';
 import { migrate, SERVICES, type ServiceName } from '../../tools/migrator/migrator';
 import { dropDatabase, ensureDatabase, quoteIdent, withDatabase } from '../../tools/devstack/pg-admin';
@@ -65,4 +66,17 @@ export async function testDatabase(service: ServiceName): Promise<TestDatabase> 
     await admin.end();
   }
   return { name, ...openDatabase(withDatabase(testServerUrl(), name), { max: 4 }) };
+}
+
+/**
+ * Until `count` sessions of `db` wait on a lock (a test holds it). Read on `db`'s own connection,
+ * not the locker's: inside the locker's transaction the statistics views are a snapshot.
+ */
+export async function waitingOnLocks(db: TestDatabase, count = 1): Promise<void> {
+  await eventually(async () => {
+    const [{ n }] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return n >= count;
+  });
 }

@@ -135,13 +135,8 @@ export class OutboxService implements OnApplicationShutdown {
     // One statement: a failure "after the row went in" is no statement at all.
     this.options.lab?.rollbackAfterPublish(`before writing ${envelope.type} with its outbox row`);
     const message = `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${placeholders(statement.values.length + 1)} RETURNING 1`;
-    const notify =
-      this.options.notify === false
-        ? ''
-        : // void cast to text: Prisma cannot deserialize a void column.
-          `, LATERAL (SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM message) AS notified`;
     const { ctes, returning } = statement;
-    const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${notify}`;
+    const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${this.notifyJoin()}`;
     const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...values);
     this.options.lab?.crashAfterCommit(`writing ${envelope.type} to the outbox`); // the relay sends it after the restart
     this.committed();
@@ -169,11 +164,7 @@ export class OutboxService implements OnApplicationShutdown {
     const message = `INSERT INTO outbox_messages (${COLUMNS})
       SELECT ${COLUMNS} FROM unnest(${arrays}) AS m(${COLUMNS})
       WHERE m.correlation_id IN (SELECT ${returning}.${correlatedBy}::text FROM ${returning}) RETURNING 1`;
-    const notify =
-      this.options.notify === false
-        ? ''
-        : ` LEFT JOIN LATERAL (SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM message LIMIT 1) AS notified ON true`;
-    const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${notify}`;
+    const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${this.notifyJoin()}`;
     const columns = CASTS.map((_cast, i) => prepared.map(({ values }) => values[i]));
     const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...columns);
     this.options.lab?.crashAfterCommit(`writing ${messages.length} ${contract.name} to the outbox`);
@@ -247,6 +238,16 @@ export class OutboxService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.publisher?.close();
+  }
+
+  /**
+   * addAlong's NOTIFY: once if the statement's `message` CTE wrote a row, joined so that the
+   * caller's rows come back whatever it wrote (void cast to text: Prisma cannot deserialize a void column).
+   */
+  private notifyJoin(): string {
+    if (this.options.notify === false) return '';
+    const notify = `SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM message LIMIT 1`;
+    return ` LEFT JOIN LATERAL (${notify}) AS notified ON true`;
   }
 
   private insertSql(insert: string, payload: string): string {
