@@ -195,3 +195,57 @@ describe('relay marking a round with the next read', () => {
     expect(marksWithRead.length).toBeGreaterThanOrEqual(4); // rounds of 10, 10, 10 and 5, each marked by the next
   });
 });
+
+/**
+ * While the relay an outbox wakes in-process leads, that outbox's commits send no NOTIFY (only
+ * relays of other processes would hear it, and none of them publishes meanwhile); the outbox of a
+ * process whose relay stands by still notifies, so the leader elsewhere wakes.
+ */
+describe('NOTIFY only for a relay in another process', () => {
+  let f: OutboxFixture;
+  beforeAll(async () => {
+    f = await outboxFixture();
+  });
+  afterAll(() => f?.close());
+
+  it('skips the NOTIFY of a commit whose own relay leads, and keeps it for a process whose relay stands by', async () => {
+    const channel = `skip_${randomUUID().slice(0, 8)}`;
+    const options = { ...f.options, relay: { ...f.options.relay, channel, pollIntervalMs: 60_000 } };
+    const listener = new PgClient({ connectionString: f.db.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query(`LISTEN ${channel}`);
+    /** What was heard before a fence NOTIFY sent now (notifications come in commit order). */
+    const heardSoFar = async () => {
+      const fence = `fence-${randomUUID()}`;
+      await f.db.query(`SELECT pg_notify($1, $2)`, [channel, fence]);
+      await eventually(() => heard.includes(fence));
+      return heard.filter((payload) => !payload.startsWith('fence-'));
+    };
+    const leaderOutbox = new OutboxService(options);
+    const leader = new OutboxRelayService(options, leaderOutbox);
+    const standbyOutbox = new OutboxService(options);
+    const standby = new OutboxRelayService(options, standbyOutbox);
+    try {
+      leader.onApplicationBootstrap();
+      await eventually(() => leader.relay!.active);
+      standby.onApplicationBootstrap(); // waits for the lock the leader holds
+      const inUnit = (outbox: OutboxService, n: number) =>
+        runInUnitOfWork(f.prisma, () =>
+          joinUnitOfWork(f.prisma)!.step((tx) => outbox.add(tx, ThingHappened, { n }, { correlationId: `s${n}` })),
+        );
+      const mine = await inUnit(leaderOutbox, 1);
+      await eventually(async () => (await f.published()).some((m) => m.id === mine.id), 10_000); // woken in-process
+      expect(await heardSoFar()).toEqual([]);
+      const theirs = await inUnit(standbyOutbox, 2);
+      // The leader hears the standby's NOTIFY (its poll is a minute away) and publishes the row.
+      await eventually(async () => (await f.published()).some((m) => m.id === theirs.id), 10_000);
+      expect(await heardSoFar()).toEqual([standbyOutbox.notifyTag]);
+    } finally {
+      await standby.onApplicationShutdown();
+      await leader.onApplicationShutdown();
+      await listener.end();
+    }
+  });
+});

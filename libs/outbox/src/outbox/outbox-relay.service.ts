@@ -13,6 +13,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     const relay = (this.relay = new OutboxRelay(options, new Logger(OutboxRelay.name)));
     // Rows committed in this process are published at once, not after the NOTIFY's round trip.
     outbox.onCommitted(() => relay.wake());
+    // …and, while it leads, they need no NOTIFY; while another process's relay leads, it is woken by theirs.
+    outbox.skipNotifyWhile(() => relay.active);
     relay.ignoreNotifications(outbox.notifyTag);
   }
 

@@ -76,6 +76,8 @@ export class OutboxService implements OnApplicationShutdown {
   /** Rows added in a unit of work, waiting for its one INSERT (on this outbox's channel) before the commit. */
   private readonly pending = new WeakMap<UnitOfWork, unknown[][]>();
   private readonly committedListeners = new Set<() => void>();
+  /** True while a relay that onCommitted's listeners wake leads (see skipNotifyWhile). */
+  private relayWokenHereLeads: () => boolean = () => false;
   /**
    * The NOTIFY payload of the commits this outbox reports to onCommitted's listeners itself: a relay
    * those listeners already woke ignores these (OutboxRelay.ignoreNotifications), saving an empty
@@ -183,6 +185,18 @@ export class OutboxService implements OnApplicationShutdown {
     return () => this.committedListeners.delete(listener);
   }
 
+  /**
+   * While `leads()` holds — the relay this outbox wakes in-process holds the outbox lock — the
+   * commits it reports to onCommitted send no NOTIFY: that NOTIFY could only wake relays of other
+   * processes, and none of them publishes while this one leads (PostgreSQL serialises NOTIFYs at
+   * commit, a cost on every write). Should the lead move between a write and its commit, the new
+   * leader finds the row in its first round or its poll. A plain add() in a caller's own
+   * transaction always notifies: no commit of it is reported.
+   */
+  skipNotifyWhile(leads: () => boolean): void {
+    this.relayWokenHereLeads = leads;
+  }
+
   private committed(): void {
     for (const listener of this.committedListeners) listener();
   }
@@ -230,7 +244,9 @@ export class OutboxService implements OnApplicationShutdown {
       if (all.length === 0) return;
       const tuples = all.map((_row, n) => placeholders(n * CASTS.length + 1)).join(', ');
       await tx.$executeRawUnsafe(
-        this.insertSql(`INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`, this.notifyTag),
+        this.notifiesCommits()
+          ? this.insertSql(`INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`, this.notifyTag)
+          : `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`,
         ...all.flat(),
       );
     });
@@ -245,9 +261,14 @@ export class OutboxService implements OnApplicationShutdown {
    * caller's rows come back whatever it wrote (void cast to text: Prisma cannot deserialize a void column).
    */
   private notifyJoin(): string {
-    if (this.options.notify === false) return '';
+    if (!this.notifiesCommits()) return '';
     const notify = `SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM message LIMIT 1`;
     return ` LEFT JOIN LATERAL (${notify}) AS notified ON true`;
+  }
+
+  /** Whether a commit this outbox reports (to onCommitted) also sends its NOTIFY. */
+  private notifiesCommits(): boolean {
+    return this.options.notify !== false && !this.relayWokenHereLeads();
   }
 
   private insertSql(insert: string, payload: string): string {
