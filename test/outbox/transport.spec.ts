@@ -10,7 +10,15 @@ import {
 } from '@passo/outbox';
 import { from } from 'rxjs';
 import { eventually } from '../support/eventually';
-import { boot, js, jsm, orderPlaced, PlainConsumer, StrayConsumer } from '../support/transport-harness';
+import {
+  boot,
+  ChoreographyConsumer,
+  js,
+  jsm,
+  orderPlaced,
+  PlainConsumer,
+  StrayConsumer,
+} from '../support/transport-harness';
 
 describe('JetStreamTransport', () => {
   it('hands a valid envelope to an @EventPattern handler and acks it once', async () => {
@@ -197,5 +205,49 @@ describe('JetStreamTransport', () => {
     await expect(boot(async () => undefined, {}, StrayConsumer)).rejects.toThrow(
       /no contract for handler pattern "orders\.event\.order-shipped\.v1"/,
     );
+  });
+
+  describe("@OnMessage's only", () => {
+    const sent = () => [
+      orderPlaced({ sagaMode: 'orchestration' }),
+      orderPlaced({ sagaMode: 'choreography' }),
+      orderPlaced({ sagaMode: 'orchestration' }),
+    ];
+
+    it('acks the messages the handler is not for without a unit of work or the handler, in batches', async () => {
+      const handled: string[] = [];
+      const units: string[][] = [];
+      const t = await boot(
+        async (envelope) => void handled.push(envelope.id),
+        {
+          unitOfWork: async (work, messages) => {
+            units.push(messages.map((m) => m.id));
+            await work();
+          },
+        },
+        ChoreographyConsumer,
+      );
+      const messages = sent();
+      for (const envelope of messages) await t.publish(envelope);
+      const info = await t.settled();
+      expect(info.num_redelivered).toBe(0);
+      expect(handled).toEqual([messages[1]!.id]);
+      expect(units.flat()).toEqual([messages[1]!.id]);
+    });
+
+    it('acks them unhandled when each message runs alone too', async () => {
+      const handled: string[] = [];
+      const t = await boot(async (envelope) => void handled.push(envelope.id), {}, ChoreographyConsumer);
+      const messages = sent();
+      for (const envelope of messages) await t.publish(envelope);
+      await t.settled();
+      expect(handled).toEqual([messages[1]!.id]);
+    });
+
+    it('still dead-letters an invalid message: the checks come first', async () => {
+      const t = await boot(async () => undefined, {}, ChoreographyConsumer);
+      await t.publish({ ...orderPlaced({ sagaMode: 'orchestration' }), payload: { orderId: 'not-a-uuid' } } as never);
+      expect(await t.deadLetters(1)).toHaveLength(1);
+    });
   });
 });

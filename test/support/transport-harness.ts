@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Controller, Inject, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { OrderPlaced, type Envelope } from '@passo/contracts';
+import { isChoreographed, OrderPlaced, type Envelope } from '@passo/contracts';
 import {
   type JetStreamContext,
   JetStreamTransport,
@@ -40,6 +40,16 @@ export class PlainConsumer {
 export class TypedConsumer {
   constructor(@Inject(PROBE) private readonly probe: Probe) {}
   @OnMessage(OrderPlaced)
+  onOrderPlaced(@Payload() envelope: Envelope<OrderPlaced>, @Ctx() ctx: JetStreamContext) {
+    return this.probe(envelope, ctx);
+  }
+}
+
+/** @OnMessage with `only`: the handler is for choreographed orders; the transport acks the others. */
+@Controller()
+export class ChoreographyConsumer {
+  constructor(@Inject(PROBE) private readonly probe: Probe) {}
+  @OnMessage(OrderPlaced, { only: isChoreographed })
   onOrderPlaced(@Payload() envelope: Envelope<OrderPlaced>, @Ctx() ctx: JetStreamContext) {
     return this.probe(envelope, ctx);
   }

@@ -26,29 +26,25 @@ import { SellStock } from './sell-stock.handler';
 export class ReservationsConsumer {
   constructor(private readonly commands: CommandBus) {}
 
-  @OnMessage(OrderPlaced)
+  @OnMessage(OrderPlaced, { only: isChoreographed })
   async onOrderPlaced(@Payload() message: Envelope<OrderPlaced>): Promise<void> {
-    if (!isChoreographed(message)) return;
     await this.commands.execute(new ReserveStock(message.payload, causeOf(message, OrderPlaced)));
   }
 
-  @OnMessage(PaymentFailed)
+  @OnMessage(PaymentFailed, { only: isChoreographed })
   async onPaymentFailed(@Payload() message: Envelope<PaymentFailed>): Promise<void> {
-    if (!isChoreographed(message)) return;
     const { orderId, sagaMode } = message.payload;
     await this.commands.execute(new ReleaseStock(orderId, sagaMode, causeOf(message, PaymentFailed)));
   }
 
-  @OnMessage(OrderCancelled)
+  @OnMessage(OrderCancelled, { only: isChoreographed })
   async onOrderCancelled(@Payload() message: Envelope<OrderCancelled>): Promise<void> {
-    if (!isChoreographed(message)) return;
     const { orderId, sagaMode } = message.payload;
     await this.commands.execute(new ReleaseStock(orderId, sagaMode, causeOf(message, OrderCancelled)));
   }
 
-  @OnMessage(OrderConfirmed)
+  @OnMessage(OrderConfirmed, { only: isChoreographed })
   async onOrderConfirmed(@Payload() message: Envelope<OrderConfirmed>): Promise<void> {
-    if (!isChoreographed(message)) return;
     await this.commands.execute(new SellStock(message.payload.orderId, causeOf(message, OrderConfirmed)));
   }
 

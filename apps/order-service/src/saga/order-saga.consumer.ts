@@ -31,23 +31,20 @@ export class OrderSagaConsumer {
     await this.commands.execute(new RecordPrices(message.payload, causeOf(message, StockReserved)));
   }
 
-  @OnMessage(PaymentCompleted)
+  @OnMessage(PaymentCompleted, { only: isChoreographed })
   async onPaymentCompleted(@Payload() message: Envelope<PaymentCompleted>): Promise<void> {
-    if (!isChoreographed(message)) return;
     const { orderId, sagaMode, amountCents } = message.payload;
     const confirmation = { orderId, sagaMode, totalCents: amountCents };
     await this.commands.execute(new ConfirmOrder(confirmation, causeOf(message, PaymentCompleted)));
   }
 
-  @OnMessage(StockReservationFailed)
+  @OnMessage(StockReservationFailed, { only: isChoreographed })
   async onStockReservationFailed(@Payload() message: Envelope<StockReservationFailed>): Promise<void> {
-    if (!isChoreographed(message)) return;
     await this.cancel(message, StockReservationFailed);
   }
 
-  @OnMessage(PaymentFailed)
+  @OnMessage(PaymentFailed, { only: isChoreographed })
   async onPaymentFailed(@Payload() message: Envelope<PaymentFailed>): Promise<void> {
-    if (!isChoreographed(message)) return;
     await this.cancel(message, PaymentFailed);
   }
 

@@ -17,10 +17,9 @@ import { RefundPayment } from './refund-payment.handler';
 export class PaymentsConsumer {
   constructor(private readonly commands: CommandBus) {}
 
-  @OnMessage(StockReserved)
+  @OnMessage(StockReserved, { only: isChoreographed })
   async onStockReserved(@Payload() message: Envelope<StockReserved>): Promise<void> {
     // An orchestrated order is charged on the orchestrator's command, never on the event itself.
-    if (!isChoreographed(message)) return;
     const charge = new ChargePayment(message.payload, causeOf(message, StockReserved));
     await this.commands.execute<ChargePayment, ChargeResult>(charge);
   }

@@ -16,6 +16,11 @@ export function isChoreographed(message: Envelope<{ sagaMode: SagaMode }>): bool
   return message.payload.sagaMode === 'choreography';
 }
 
+/** Whether a saga event is the orchestrator's to act on (see isChoreographed). */
+export function isOrchestrated(message: Envelope<{ sagaMode: SagaMode }>): boolean {
+  return message.payload.sagaMode === 'orchestration';
+}
+
 /**
  * Commands come only from the orchestrator, so only for orchestrated orders: a command for a
  * choreographed order is a bug, refused by the schema (dead letter with its reason), never acted on.

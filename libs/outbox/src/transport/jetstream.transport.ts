@@ -18,6 +18,7 @@ import {
   type ResolvedTransportOptions,
 } from './jetstream-transport.options';
 import { MessageProcessor } from './message-processor';
+import { onlyOf } from './on-message.decorator';
 import { PullLoop } from './pull-loop';
 import { TransportMetrics } from './transport-metrics';
 
@@ -104,9 +105,10 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           .consumers.get(topology.stream(route.contract.context).name, topology.durable(consumer, route.contract));
         const invoke = (envelope: Envelope, ctx: JetStreamContext) => this.invoke(route.handler, envelope, ctx);
         const { contract } = route;
+        const only = onlyOf(route.handler.extras);
         const handle = batches
-          ? (msg: JsMsg) => batches.submit({ contract, msg, invoke })
-          : (msg: JsMsg) => processor.process(contract, msg, invoke);
+          ? (msg: JsMsg) => batches.submit({ contract, msg, invoke, only })
+          : (msg: JsMsg) => processor.process({ contract, msg, invoke, only });
         this.loops.push(new PullLoop(source, concurrency, handle, this.pullFailed, this.pause));
       }
       if (this.closing) {

@@ -20,6 +20,8 @@ export interface BatchItem {
   contract: MessageContract;
   msg: JsMsg;
   invoke: InvokeHandler;
+  /** The messages the handler is for (@OnMessage's `only`); any other is acked unhandled. */
+  only?: (envelope: Envelope) => boolean;
 }
 
 interface Ready extends BatchItem {
@@ -50,9 +52,9 @@ export interface ProcessorDeps {
 export class MessageProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
-  async process(contract: MessageContract, msg: JsMsg, invoke: InvokeHandler): Promise<void> {
-    const envelope = await this.screen(contract, msg);
-    if (envelope) await this.runOne({ contract, msg, invoke, envelope });
+  async process(item: BatchItem): Promise<void> {
+    const envelope = await this.screen(item.contract, item.msg);
+    if (envelope && !this.skipped(item, envelope)) await this.runOne({ ...item, envelope });
   }
 
   /**
@@ -66,7 +68,7 @@ export class MessageProcessor {
     const ready: Ready[] = [];
     for (const item of batch) {
       const envelope = await this.screen(item.contract, item.msg);
-      if (envelope) ready.push({ ...item, envelope });
+      if (envelope && !this.skipped(item, envelope)) ready.push({ ...item, envelope });
     }
     if (ready.length === 0) return;
     ready.sort((a, b) => compare(a.envelope.correlationId, b.envelope.correlationId));
@@ -146,6 +148,24 @@ export class MessageProcessor {
     if (check.ok) return check.envelope;
     await this.deadLetter(contract, msg, `invalid message: ${check.error}`, 'invalid');
     return null;
+  }
+
+  /**
+   * A checked message its handler is not for (`only`): acked at once, as the handler would have
+   * returned on it — no unit of work, no handler. A predicate that throws leaves it to the handler.
+   */
+  private skipped(item: BatchItem, envelope: Envelope): boolean {
+    let forHandler: boolean;
+    try {
+      forHandler = item.only?.(envelope) ?? true;
+    } catch {
+      return false;
+    }
+    if (forHandler) return false;
+    this.settleCommitted(item.msg);
+    this.deps.failures.forget(item.msg);
+    this.deps.metrics.acked.inc({ consumer: this.deps.options.consumer });
+    return true;
   }
 
   /** The handler resolved → ack; else settled by the failure's class. */

@@ -22,10 +22,31 @@ export type MessageHandlerDecorator<P> = <H extends (envelope: Envelope<P>, ...r
   descriptor: TypedPropertyDescriptor<H>,
 ) => void;
 
+export interface OnMessageOptions<P> {
+  /**
+   * The messages the handler is for (e.g. `isChoreographed`): any other is acked by the transport
+   * at once — after its checks, without a unit of work or the handler — as the handler would have
+   * done with it, effect-free (a message of the other saga model, which every consumer of its
+   * subject receives).
+   */
+  only?: (envelope: Envelope<P>) => boolean;
+}
+
+/** The `only` of a handler's @OnMessage, as the transport reads it from the handler's extras. */
+export function onlyOf(extras: Record<string, unknown> | undefined): ((envelope: Envelope) => boolean) | undefined {
+  return extras?.only as ((envelope: Envelope) => boolean) | undefined;
+}
+
 /**
  * `@OnMessage(OrderPlaced)` = `@EventPattern(OrderPlaced.subject)`, plus a typed envelope and the
- * handler's own error as the reason of a retry or dead letter.
+ * handler's own error as the reason of a retry or dead letter; `{ only }` filters before the handler.
  */
-export function OnMessage<P>(contract: MessageContract<P>): MessageHandlerDecorator<P> {
-  return applyDecorators(EventPattern<string>(contract.subject), UseFilters(new JetStreamErrorFilter()));
+export function OnMessage<P>(
+  contract: MessageContract<P>,
+  { only }: OnMessageOptions<P> = {},
+): MessageHandlerDecorator<P> {
+  return applyDecorators(
+    EventPattern<string>(contract.subject, only ? { only } : {}),
+    UseFilters(new JetStreamErrorFilter()),
+  );
 }
