@@ -10,14 +10,19 @@ import { boot, orderPlaced } from '../support/transport-harness';
 
 /**
  * In a batch, OutboxService.add defers its rows to one multi-row INSERT (and one NOTIFY) just
- * before the commit. A statement trigger counts the INSERTs; a LISTEN session sees the NOTIFYs.
+ * before the commit, in the statement that writes the batch's inbox records. Statement triggers
+ * count the INSERTs and keep the client's statement that ran each; a LISTEN session sees the NOTIFYs.
  */
 const COUNT_INSERTS = [
-  'CREATE TABLE outbox_inserts (n serial PRIMARY KEY, rows int NOT NULL)',
+  'CREATE TABLE outbox_inserts (n serial PRIMARY KEY, rows int NOT NULL, query text NOT NULL)',
+  'CREATE TABLE inbox_inserts (n serial PRIMARY KEY, rows int NOT NULL, query text NOT NULL)',
   `CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-   BEGIN INSERT INTO outbox_inserts (rows) SELECT count(*) FROM added; RETURN NULL; END $$`,
+   BEGIN EXECUTE format('INSERT INTO %I (rows, query) SELECT count(*), current_query() FROM added', TG_ARGV[0]);
+   RETURN NULL; END $$`,
   `CREATE TRIGGER count_insert AFTER INSERT ON outbox_messages REFERENCING NEW TABLE AS added
-   FOR EACH STATEMENT EXECUTE FUNCTION count_insert()`,
+   FOR EACH STATEMENT EXECUTE FUNCTION count_insert('outbox_inserts')`,
+  `CREATE TRIGGER count_insert AFTER INSERT ON inbox_messages REFERENCING NEW TABLE AS added
+   FOR EACH STATEMENT EXECUTE FUNCTION count_insert('inbox_inserts')`,
 ];
 
 let f: BatchFixture;
@@ -80,6 +85,13 @@ const rows = () =>
   );
 const inserts = async () =>
   (await f.db.query<{ rows: number }>('SELECT rows FROM outbox_inserts ORDER BY n')).map((r) => r.rows);
+/** The statements the client sent that wrote outbox rows or inbox records, and how many of each. */
+const writers = () =>
+  f.db.query<{ query: string; outbox: number; inbox: number }>(
+    `SELECT query, sum(outbox)::int AS outbox, sum(inbox)::int AS inbox FROM (
+       SELECT query, rows AS outbox, 0 AS inbox FROM outbox_inserts
+       UNION ALL SELECT query, 0, rows FROM inbox_inserts) AS w GROUP BY query`,
+  );
 
 describe('outbox inside a batch', () => {
   it("writes a batch's rows in one INSERT, in add order across its messages, notified once after the commit", async () => {
@@ -100,6 +112,19 @@ describe('outbox inside a batch', () => {
       expect([ns.length, ns[1]! - ns[0]!]).toEqual([2, 1]);
     }
     expect(await notifiedSoFar()).toEqual([outbox.notifyTag]); // its relay, woken in-process, ignores it
+  });
+
+  it("writes a batch's outbox rows and its inbox records with one statement, at the commit", async () => {
+    const hold = holdQueue(orderPlaced());
+    const t = await boot(addsTwo(hold), f.options);
+    await hold.asOneBatch(t, 3, async () => {
+      for (const order of ['order-a', 'order-b', 'order-c']) await t.publish(ordered(order));
+    });
+    await t.settled();
+    // The holding message is a batch of its own before the three (an inbox record, no outbox row).
+    const written = await writers();
+    expect(written.map(({ outbox, inbox }) => ({ outbox, inbox }))).toEqual([{ outbox: 6, inbox: 3 }]);
+    expect(written[0]!.query).toMatch(/INSERT INTO inbox_messages[\s\S]*INSERT INTO outbox_messages/);
   });
 
   it('writes no row, and notifies nothing, for a batch that rolled back: only the runs one by one commit theirs', async () => {

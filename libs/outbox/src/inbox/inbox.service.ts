@@ -3,7 +3,13 @@ import type { Envelope } from '@passo/contracts';
 import type { Lab } from '../lab/lab';
 import { OUTBOX_OPTIONS, type OutboxOptions } from '../outbox/outbox.options';
 import type { SqlExecutor } from '../sql';
-import { inUnitOfWork, type TransactionRunner, type UnitOfWork, unitOfWorkOf } from '../unit-of-work/unit-of-work';
+import {
+  type CommitWrite,
+  inUnitOfWork,
+  type TransactionRunner,
+  type UnitOfWork,
+  unitOfWorkOf,
+} from '../unit-of-work/unit-of-work';
 
 export type { TransactionRunner } from '../unit-of-work/unit-of-work';
 
@@ -90,7 +96,7 @@ export class InboxService {
     let claims = this.claims.get(unit);
     if (!claims) {
       this.claims.set(unit, (claims = new Map()));
-      unit.beforeCommit(this, (tx) => this.record(tx, claims!));
+      unit.writeAtCommit(this, () => this.record(claims!));
     }
     const key = `${claim.consumer}\u0000${claim.id}`;
     if (claims.has(key)) return false;
@@ -98,18 +104,21 @@ export class InboxService {
     return true;
   }
 
-  /** Message ids in one order, so that batches with records in common lock them alike (no deadlock). */
-  private async record(tx: SqlExecutor, claims: Map<string, Claim>): Promise<void> {
+  /**
+   * Message ids in one order, so that batches with records in common lock them alike (no deadlock).
+   * Written in the statement that also writes the batch's outbox rows (UnitOfWork.writeAtCommit).
+   */
+  private record(claims: Map<string, Claim>): CommitWrite {
     const all = [...claims.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const inserted = await tx.$executeRawUnsafe(
-      `INSERT INTO inbox_messages (consumer, message_id, subject)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[])
-       ON CONFLICT (consumer, message_id) DO NOTHING`,
-      all.map((c) => c.consumer),
-      all.map((c) => c.id),
-      all.map((c) => c.subject),
-    );
-    if (inserted < all.length) throw new AlreadyProcessedInBatch(all.length - inserted);
+    return {
+      statement: (first) => `INSERT INTO inbox_messages (consumer, message_id, subject)
+        SELECT * FROM unnest($${first}::text[], $${first + 1}::uuid[], $${first + 2}::text[])
+        ON CONFLICT (consumer, message_id) DO NOTHING RETURNING 1`,
+      values: [all.map((c) => c.consumer), all.map((c) => c.id), all.map((c) => c.subject)],
+      check: (inserted) => {
+        if (inserted < all.length) throw new AlreadyProcessedInBatch(all.length - inserted);
+      },
+    };
   }
 
   /**

@@ -238,17 +238,19 @@ export class OutboxService implements OnApplicationShutdown {
       this.options.lab?.crashAfterCommit(`committing ${rows!.length} outbox row(s)`); // the relay sends them after the restart
       this.committed();
     });
-    unit.beforeCommit(this, async (tx) => {
+    // With the batch's inbox records, in one statement just before the commit.
+    unit.writeAtCommit(this, () => {
       const all = this.pending.get(unit) ?? [];
       this.pending.delete(unit);
-      if (all.length === 0) return;
-      const tuples = all.map((_row, n) => placeholders(n * CASTS.length + 1)).join(', ');
-      await tx.$executeRawUnsafe(
-        this.notifiesCommits()
-          ? this.insertSql(`INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`, this.notifyTag)
-          : `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${tuples}`,
-        ...all.flat(),
-      );
+      if (all.length === 0) return undefined;
+      return {
+        statement: (first) =>
+          `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${all
+            .map((_row, n) => placeholders(first + n * CASTS.length))
+            .join(', ')} RETURNING 1`,
+        values: all.flat(),
+        then: this.notifiesCommits() ? (rows) => this.notifyOnce(rows) : undefined,
+      };
     });
   }
 
@@ -262,8 +264,12 @@ export class OutboxService implements OnApplicationShutdown {
    */
   private notifyJoin(): string {
     if (!this.notifiesCommits()) return '';
-    const notify = `SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM message LIMIT 1`;
-    return ` LEFT JOIN LATERAL (${notify}) AS notified ON true`;
+    return ` LEFT JOIN LATERAL (${this.notifyOnce('message')}) AS notified ON true`;
+  }
+
+  /** This outbox's NOTIFY (with its tag), once if the CTE `rows` wrote any row (void cast to text: see notifyJoin). */
+  private notifyOnce(rows: string): string {
+    return `SELECT pg_notify('${this.channel}', '${this.notifyTag}')::text FROM ${rows} LIMIT 1`;
   }
 
   /** Whether a commit this outbox reports (to onCommitted) also sends its NOTIFY. */

@@ -79,6 +79,63 @@ describe('UnitOfWork', () => {
     expect(outcomes).toEqual(['commit']);
   });
 
+  it('sends every owner’s write at commit as one statement, parameters numbered in turn, and gives each its count', async () => {
+    const { db, outcomes } = fakeDb();
+    const sent: { sql: string; values: unknown[] }[] = [];
+    const tx = {
+      $executeRawUnsafe: async () => 0,
+      $queryRawUnsafe: async (sql: string, ...values: unknown[]) => (sent.push({ sql, values }), [{ w0: 2, w1: 1 }]),
+    };
+    const counted: number[] = [];
+    const runner: TransactionRunner<SqlExecutor> = { $transaction: (fn) => db.$transaction(() => fn(tx)) };
+    await runInUnitOfWork(runner, async () => {
+      const unit = joinUnitOfWork(runner)!;
+      await unit.step(async () => undefined);
+      unit.writeAtCommit({}, () => ({
+        statement: (first) => `INSERT a VALUES ($${first}, $${first + 1}) RETURNING 1`,
+        values: ['a1', 'a2'],
+        check: (n) => void counted.push(n),
+      }));
+      unit.writeAtCommit({}, () => undefined); // nothing to write
+      unit.writeAtCommit({}, () => ({
+        statement: (first) => `INSERT b VALUES ($${first}) RETURNING 1`,
+        values: ['b1'],
+        then: (rows) => `SELECT 'told' FROM ${rows}`,
+        check: (n) => void counted.push(n),
+      }));
+    });
+    expect(sent).toEqual([
+      {
+        sql:
+          'WITH w0 AS (INSERT a VALUES ($1, $2) RETURNING 1), w1 AS (INSERT b VALUES ($3) RETURNING 1) ' +
+          "SELECT (SELECT count(*) FROM w0)::int AS w0, (SELECT count(*) FROM w1)::int AS w1, (SELECT 'told' FROM w1) AS t1",
+        values: ['a1', 'a2', 'b1'],
+      },
+    ]);
+    expect(counted).toEqual([2, 1]);
+    expect(outcomes).toEqual(['commit']);
+  });
+
+  it('rolls back when a write’s check throws at commit', async () => {
+    const { db, outcomes } = fakeDb();
+    const tx = { $executeRawUnsafe: async () => 0, $queryRawUnsafe: async () => [{ w0: 0 }] };
+    const runner: TransactionRunner<SqlExecutor> = { $transaction: (fn) => db.$transaction(() => fn(tx)) };
+    const refused = new Error('already processed');
+    const run = runInUnitOfWork(runner, async () => {
+      const unit = joinUnitOfWork(runner)!;
+      await unit.step(async () => undefined);
+      unit.writeAtCommit({}, () => ({
+        statement: () => 'INSERT a DEFAULT VALUES RETURNING 1',
+        values: [],
+        check: (n) => {
+          if (n < 1) throw refused;
+        },
+      }));
+    });
+    await expect(run).rejects.toBe(refused);
+    expect(outcomes).toEqual(['rollback']);
+  });
+
   it('begins no transaction for work that joins no step (a batch of ignored messages)', async () => {
     const { db, outcomes } = fakeDb();
     await expect(runInUnitOfWork(db, async () => 'ignored')).resolves.toBe('ignored');

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Envelope } from '@passo/contracts';
-import type { SqlExecutor } from '../sql';
+import type { RawQueryExecutor, SqlExecutor } from '../sql';
 
 /** Prisma's interactive-transaction options (any service's generated client takes them). */
 export interface TransactionOptions {
@@ -11,6 +11,23 @@ export interface TransactionOptions {
 /** A Prisma client able to run an interactive transaction (any service's generated client). */
 export interface TransactionRunner<Tx extends SqlExecutor> {
   $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: TransactionOptions): Promise<R>;
+}
+
+/**
+ * A data-modifying statement owed at commit (`writeAtCommit`): the unit sends all of them as one
+ * statement, each as a CTE, so a batch's inbox records and outbox rows cost one round trip.
+ */
+export interface CommitWrite {
+  /** The statement, ending in `RETURNING` (anything), its parameters numbered from `$first`. */
+  statement(first: number): string;
+  values: readonly unknown[];
+  /**
+   * A scalar subquery over the statement's rows (named `name`), evaluated once: a NOTIFY if it
+   * wrote any, say. Of a type Prisma can read (pg_notify's void cast to text).
+   */
+  then?(name: string): string;
+  /** Gets how many rows the statement returned; what it throws rolls the unit back. */
+  check?(returned: number): void;
 }
 
 /**
@@ -30,6 +47,7 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
   tx?: Tx;
   private stepFailed = false;
   private readonly flushes = new Map<object, (tx: Tx) => Promise<void>>();
+  private readonly writes = new Map<object, () => CommitWrite | undefined>();
   private readonly committed = new Map<object, () => void | Promise<void>>();
   private transaction?: { tx: Promise<Tx>; end: (commit: boolean) => void; settled: Promise<void> };
 
@@ -63,6 +81,14 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
   /** Registers (once per `owner`) work to run inside the transaction right before it commits. */
   beforeCommit(owner: object, flush: (tx: Tx) => Promise<void>): void {
     if (!this.flushes.has(owner)) this.flushes.set(owner, flush);
+  }
+
+  /**
+   * Registers (once per `owner`) a statement to write right before the commit, after the flushes:
+   * `write` is asked for it then (undefined: nothing to write), and every owner's goes in one statement.
+   */
+  writeAtCommit(owner: object, write: () => CommitWrite | undefined): void {
+    if (!this.writes.has(owner)) this.writes.set(owner, write);
   }
 
   /**
@@ -109,11 +135,31 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
         opened(open);
         await ended;
         for (const flush of this.flushes.values()) await flush(open);
+        await this.writeTogether(open);
       }, this.options);
       settled.catch(failedToOpen); // no effect once opened: a step sees a failure to begin
       this.transaction = { tx, end, settled };
     }
     return this.transaction.tx;
+  }
+
+  private async writeTogether(tx: Tx): Promise<void> {
+    const writes = [...this.writes.values()].map((write) => write()).filter((w): w is CommitWrite => !!w);
+    if (writes.length === 0) return;
+    const values: unknown[] = [];
+    const ctes: string[] = [];
+    const columns: string[] = [];
+    writes.forEach((write, n) => {
+      ctes.push(`w${n} AS (${write.statement(values.length + 1)})`);
+      values.push(...write.values);
+      columns.push(`(SELECT count(*) FROM w${n})::int AS w${n}`);
+      if (write.then) columns.push(`(${write.then(`w${n}`)}) AS t${n}`);
+    });
+    const query = (tx as unknown as Partial<RawQueryExecutor>).$queryRawUnsafe;
+    if (!query) throw new TypeError('writeAtCommit needs a client that runs queries ($queryRawUnsafe)');
+    const sql = `WITH ${ctes.join(', ')} SELECT ${columns.join(', ')}`;
+    const [counts] = (await query.call(tx, sql, ...values)) as Record<string, number>[];
+    writes.forEach((write, n) => write.check?.(counts[`w${n}`]));
   }
 }
 
