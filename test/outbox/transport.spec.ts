@@ -18,6 +18,7 @@ import {
   orderPlaced,
   PlainConsumer,
   StrayConsumer,
+  until,
 } from '../support/transport-harness';
 
 describe('JetStreamTransport', () => {
@@ -242,6 +243,31 @@ describe('JetStreamTransport', () => {
       for (const envelope of messages) await t.publish(envelope);
       await t.settled();
       expect(handled).toEqual([messages[1]!.id]);
+    });
+
+    it('acks them together once skippedAckDelayMs has passed since the first (one write, not one each)', async () => {
+      const t = await boot(async () => undefined, { skippedAckDelayMs: 500 }, ChoreographyConsumer);
+      const skipped = [1, 2, 3].map(() => orderPlaced({ sagaMode: 'orchestration' }));
+      const start = Date.now();
+      for (const envelope of skipped) await t.publish(envelope);
+      // Delivered and screened, none acked yet: their acks wait for the first one's delay.
+      await until(async () => {
+        const info = await t.consumerInfo();
+        return info.num_pending === 0 && info.num_ack_pending === 3;
+      });
+      const info = await t.settled();
+      expect(Date.now() - start).toBeGreaterThanOrEqual(500);
+      expect([info.ack_floor.stream_seq, info.num_redelivered]).toEqual([3, 0]);
+    });
+
+    it('acks the skipped messages still waiting when the transport closes, rather than leave them to the ack wait', async () => {
+      const t = await boot(async () => undefined, { skippedAckDelayMs: 500 }, ChoreographyConsumer);
+      for (const envelope of [1, 2].map(() => orderPlaced({ sagaMode: 'orchestration' }))) await t.publish(envelope);
+      await until(async () => (await t.consumerInfo()).num_ack_pending === 2);
+      await t.app.close();
+      // Left to the ack wait (30 s), they would stay pending for longer than `until` waits.
+      const info = await t.settled();
+      expect([info.ack_floor.stream_seq, info.num_redelivered]).toEqual([2, 0]);
     });
 
     it('still dead-letters an invalid message: the checks come first', async () => {

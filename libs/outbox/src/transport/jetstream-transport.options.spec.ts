@@ -19,6 +19,7 @@ describe('resolveTransportOptions', () => {
       transientBackoff: { initialMs: 500, maxMs: 20_000 },
       probeTimeoutMs: 5_000,
       maxMessageBytes: 65_536,
+      skippedAckDelayMs: 20,
     });
   });
 
@@ -35,6 +36,7 @@ describe('resolveTransportOptions', () => {
     [{ maxDeliver: 2.5 }, /maxDeliver/],
     [{ concurrency: 0 }, /concurrency/],
     [{ ackWaitMs: 10 }, /ackWaitMs/],
+    [{ skippedAckDelayMs: 501 }, /skippedAckDelayMs must be an integer in 0\.\.500, got 501/],
     [{ backoffMs: [] }, /backoffMs/],
     [{ backoffMs: [100, -1] }, /backoffMs/],
     [{ consumer: 'inventory.service' }, /consumer "inventory\.service"/],

@@ -56,6 +56,12 @@ export interface JetStreamTransportOptions {
   unitOfWork?: UnitOfWorkRunner;
   /** Most messages in one unit of work (default 64). */
   batchSize?: number;
+  /**
+   * How long the ack of a message its handler is not for (@OnMessage's `only`) may wait, so that
+   * those arriving one by one are acked many to a write (default 20 ms; 0 acks each at once).
+   * Such a message waits on nothing; close() sends the acks still waiting.
+   */
+  skippedAckDelayMs?: number;
   logger?: LoggerService;
   /** The dual-write lab (PASSO_LAB=on only): its `redeliver` fault withholds acks. */
   lab?: Lab;
@@ -85,6 +91,7 @@ export interface ResolvedTransportOptions {
   closeTimeoutMs: number;
   unitOfWork?: UnitOfWorkRunner;
   batchSize: number;
+  skippedAckDelayMs: number;
   lab?: Lab;
 }
 
@@ -146,6 +153,8 @@ export function resolveTransportOptions(options: JetStreamTransportOptions): Res
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, 600_000),
     unitOfWork: options.unitOfWork,
     batchSize: integer('batchSize', options.batchSize ?? 64, 1, 1_000),
+    // Well below any ack wait (≥ 1 s): a waiting ack is never close to a redelivery.
+    skippedAckDelayMs: integer('skippedAckDelayMs', options.skippedAckDelayMs ?? 20, 0, 500),
     lab: options.lab,
   };
 }

@@ -44,6 +44,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private readonly log: LoggerService;
   private nc?: NatsConnection;
   private loops: PullLoop[] = [];
+  private processor?: MessageProcessor;
   private closing?: Promise<void>;
   private readonly metrics: TransportMetrics;
   private readonly pause: ConsumerPause;
@@ -74,14 +75,14 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       this.nc = await connectWithRetry(servers, this.options.consumer, this.log, () => !!this.closing, credentials);
       const jsm = await this.nc.jetstreamManager();
       const { topology, consumer, concurrency } = this.options;
-      const processor = new MessageProcessor({
+      const processor = (this.processor = new MessageProcessor({
         js: this.nc.jetstream(),
         options: this.options,
         log: this.log,
         failures: new FailureCounts(),
         metrics: this.metrics,
         onTransient: this.transientFailure,
-      });
+      }));
       await ensureStreams(
         jsm,
         topology,
@@ -184,6 +185,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           `handlers still running after ${this.options.closeTimeoutMs} ms; their messages will be redelivered`,
         );
       }
+      this.processor?.flushSkipped();
       if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
       this._status$.next('closed');
     })();

@@ -50,7 +50,25 @@ export interface ProcessorDeps {
  * unknown → nak with backoff, dead letter at the maxDeliver-th counted failure.
  */
 export class MessageProcessor {
+  /** Skipped messages whose ack waits for the next flushSkipped (see skippedAckDelayMs). */
+  private readonly skippedAcks: JsMsg[] = [];
+  private skippedTimer?: NodeJS.Timeout;
+
   constructor(private readonly deps: ProcessorDeps) {}
+
+  /** Acks every skipped message still waiting, in one synchronous loop: the client sends them in one write. */
+  flushSkipped(): void {
+    clearTimeout(this.skippedTimer);
+    this.skippedTimer = undefined;
+    for (const msg of this.skippedAcks.splice(0)) {
+      try {
+        this.settleCommitted(msg);
+      } catch (error) {
+        // Run by a timer: the connection closed under it. The broker redelivers the message, skipped again.
+        this.deps.log.warn(`could not ack a skipped message (${describeError(error)}): it will be redelivered`);
+      }
+    }
+  }
 
   async process(item: BatchItem): Promise<void> {
     const envelope = await this.screen(item.contract, item.msg);
@@ -151,8 +169,8 @@ export class MessageProcessor {
   }
 
   /**
-   * A checked message its handler is not for (`only`): acked at once, as the handler would have
-   * returned on it — no unit of work, no handler. A predicate that throws leaves it to the handler.
+   * A checked message its handler is not for (`only`): acked as if the handler had returned on it —
+   * no unit of work, no handler — together with the others skipped within skippedAckDelayMs. A predicate that throws leaves it to the handler.
    */
   private skipped(item: BatchItem, envelope: Envelope): boolean {
     let forHandler: boolean;
@@ -162,10 +180,17 @@ export class MessageProcessor {
       return false;
     }
     if (forHandler) return false;
-    this.settleCommitted(item.msg);
+    this.ackSkipped(item.msg);
     this.deps.failures.forget(item.msg);
     this.deps.metrics.acked.inc({ consumer: this.deps.options.consumer });
     return true;
+  }
+
+  private ackSkipped(msg: JsMsg): void {
+    const delay = this.deps.options.skippedAckDelayMs;
+    if (delay === 0) return this.settleCommitted(msg);
+    this.skippedAcks.push(msg);
+    this.skippedTimer ??= setTimeout(() => this.flushSkipped(), delay);
   }
 
   /** The handler resolved → ack; else settled by the failure's class. */
