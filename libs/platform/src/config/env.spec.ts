@@ -18,6 +18,27 @@ describe('parseEnv(appEnvSchema)', () => {
     expect(parseEnv(schema, { ...valid, PORT: '8080' }).PORT).toBe(8080);
   });
 
+  it('keeps published outbox rows and inbox records a day unless OUTBOX_RETENTION_MS says otherwise, a minute at least', () => {
+    expect(parseEnv(schema, valid).OUTBOX_RETENTION_MS).toBe(86_400_000);
+    expect(parseEnv(schema, { ...valid, OUTBOX_RETENTION_MS: '60000' }).OUTBOX_RETENTION_MS).toBe(60_000);
+    expect(catchError(() => parseEnv(schema, { ...valid, OUTBOX_RETENTION_MS: '59999' })).problems).toEqual([
+      'OUTBOX_RETENTION_MS Too small: expected number to be >=60000',
+    ]);
+  });
+
+  it('refuses an OUTBOX_RETENTION_MS shorter than two MESSAGING_ACK_WAIT_MS, naming both', () => {
+    const short = { ...valid, OUTBOX_RETENTION_MS: '119999', MESSAGING_ACK_WAIT_MS: '60000' };
+    expect(catchError(() => parseEnv(schema, short)).problems).toEqual([
+      'OUTBOX_RETENTION_MS must be at least 2 × MESSAGING_ACK_WAIT_MS, 120000 here: an inbox record must outlive any redelivery of its message',
+    ]);
+    expect(parseEnv(schema, { ...short, OUTBOX_RETENTION_MS: '120000' }).OUTBOX_RETENTION_MS).toBe(120_000);
+    // Against the default ack wait (30 s) too; and each bad value named once, not again by the comparison.
+    expect(() => parseEnv(schema, { ...valid, OUTBOX_RETENTION_MS: '60000' })).not.toThrow();
+    expect(catchError(() => parseEnv(schema, { ...short, MESSAGING_ACK_WAIT_MS: 'soon' })).problems).toEqual([
+      'MESSAGING_ACK_WAIT_MS Invalid input: expected number, received NaN',
+    ]);
+  });
+
   it('accepts several NATS servers', () => {
     expect(() => parseEnv(schema, { ...valid, NATS_URL: 'nats://a:4222,nats://b:4222' })).not.toThrow();
   });
@@ -57,6 +78,7 @@ describe('parseEnv(appEnvSchema)', () => {
     ['ORDER_DATABASE_URL', 'mysql://u:p@h/db'],
     ['LOG_LEVEL', 'loud'],
     ['HTTP_BODY_LIMIT', 'huge'],
+    ['OUTBOX_RETENTION_MS', '1000'],
   ])('names %s when its value (%s) is bad, without echoing the value', (name, value) => {
     const error = catchError(() => parseEnv(schema, { ...valid, [name]: value }));
     expect(error.problems).toHaveLength(1);

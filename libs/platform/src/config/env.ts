@@ -13,6 +13,12 @@ const natsUrls = z
 
 const natsSecret = z.string().min(1, 'must not be empty');
 
+/** The outbox's retention of published rows and inbox records: its default and its floor. */
+export const OUTBOX_RETENTION = { defaultMs: 86_400_000, minMs: 60_000 } as const;
+
+const ackWaitMs = z.coerce.number().int().min(1_000).max(600_000).default(30_000);
+const retentionMs = z.coerce.number().int().min(OUTBOX_RETENTION.minMs).default(OUTBOX_RETENTION.defaultMs);
+
 /**
  * The app's NATS user in a `.env` shared by all apps (`npm run infra`): `ORDER_DATABASE_URL` →
  * `ORDER_NATS_USER`, `ORDER_NATS_PASSWORD`. `NATS_USER` / `NATS_PASSWORD` win when set.
@@ -55,9 +61,11 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
     /** Connections of the consumers, apart from DATABASE_POOL_SIZE: batches run one at a time. */
     MESSAGING_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(2),
     /** How long the broker waits for a consumer's ack before redelivering (a crashed consumer's messages). */
-    MESSAGING_ACK_WAIT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+    MESSAGING_ACK_WAIT_MS: ackWaitMs,
     /** Most consumed messages committed together in one transaction (1: each on its own). */
     MESSAGING_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(64),
+    /** Published outbox rows and inbox records older than this are deleted by the relay's cleanup. */
+    OUTBOX_RETENTION_MS: retentionMs,
     /** The dual-write lab (docs/ARCHITECTURE.md): `on` serves GET/PUT /lab and lets faults be armed. */
     PASSO_LAB: z.enum(['on', 'off'], 'must be on or off').default('off'),
     /** Prefix of every subject and stream: several systems (or test runs) can share one NATS. */
@@ -79,6 +87,17 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
           code: 'custom',
           path: ['NATS_PASSWORD'],
           message: `(or ${own.password}) is required but not set`,
+        });
+      }
+      // An inbox record deleted before its message's last redelivery would let that copy run again.
+      // Compared only when both are valid: otherwise each names its own problem.
+      const ackWait = ackWaitMs.safeParse(env.MESSAGING_ACK_WAIT_MS);
+      const retention = retentionMs.safeParse(env.OUTBOX_RETENTION_MS);
+      if (ackWait.success && retention.success && retention.data < 2 * ackWait.data) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OUTBOX_RETENTION_MS'],
+          message: `must be at least 2 × MESSAGING_ACK_WAIT_MS, ${2 * ackWait.data} here: an inbox record must outlive any redelivery of its message`,
         });
       }
       // Checked even when other variables are missing too: every problem is named at once.

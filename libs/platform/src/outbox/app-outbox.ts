@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { MessageContract } from '@passo/contracts';
-import { type Lab, OutboxModule } from '@passo/outbox';
+import { type Lab, OutboxModule, type RelayOptions } from '@passo/outbox';
 import { LAB } from '../lab/lab.store';
 import { MetricsRegistry } from '../metrics/metrics';
 import { natsCredentials } from '../nats/nats-credentials';
@@ -17,8 +17,19 @@ export function appOutbox(urlEnv: string, contracts: readonly MessageContract[])
       contracts,
       topology: { prefix: config.get<string>('PASSO_TOPOLOGY_PREFIX') || undefined },
       registry,
-      relay: { name: `${config.getOrThrow<string>('SERVICE_NAME')}-relay` },
+      relay: {
+        name: `${config.getOrThrow<string>('SERVICE_NAME')}-relay`,
+        ...relayCleanup(config.getOrThrow<number>('OUTBOX_RETENTION_MS')),
+      },
       lab: lab ?? undefined,
     }),
   });
+}
+
+/**
+ * The relay's retention, and a cleanup often enough for it: four runs per retention (once a minute
+ * at most), so a short retention bounds the tables near itself instead of waiting a whole minute.
+ */
+export function relayCleanup(retentionMs: number): Pick<RelayOptions, 'retentionMs' | 'cleanupIntervalMs'> {
+  return { retentionMs, cleanupIntervalMs: Math.max(1_000, Math.round(Math.min(60_000, retentionMs / 4))) };
 }
