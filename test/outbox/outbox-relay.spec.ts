@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { OutboxRelay } from '@passo/outbox';
+import { relayCleanup } from '@passo/platform/outbox/app-outbox';
 import { eventually } from '../support/eventually';
 import { natsConnection } from '../support/nats';
 import { outboxFixture, quietLogger, ThingHappened, type OutboxFixture } from './fixtures/outbox-fixture';
@@ -194,6 +195,40 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
       `SELECT min(processed_at) > now() - interval '36 hours' AS oldest FROM inbox_messages`,
     );
     expect(oldest).toBe(true);
+  });
+
+  it('with a short retention (OUTBOX_RETENTION_MS at its 60 s minimum) deletes rows as they expire, never parked or unpublished ones', async () => {
+    const ago = (seconds: number) => `now() - interval '${seconds} seconds'`;
+    const [gone, expiring, old] = await f.commit(3);
+    await f.db.query(`UPDATE outbox_messages SET published_at = ${ago(120)} WHERE id = $1`, [gone]);
+    await f.db.query(`UPDATE outbox_messages SET published_at = ${ago(50)} WHERE id = $1`, [expiring]);
+    // Written two days ago and never published: its retention counts from its publication, still to come.
+    await f.db.query(`UPDATE outbox_messages SET occurred_at = ${ago(172_800)} WHERE id = $1`, [old]);
+    const [{ id: parked }] = await f.db.query<{ id: string }>(
+      `INSERT INTO outbox_messages (id, subject, type, payload, correlation_id, occurred_at, parked_at, last_error)
+       VALUES (gen_random_uuid(), 'nowhere', 'ThingHappened', '{}', 'p', ${ago(172_800)}, ${ago(172_800)}, 'no stream')
+       RETURNING id::text`,
+    );
+    await f.db.query(
+      `INSERT INTO inbox_messages (consumer, message_id, subject, processed_at)
+       VALUES ('gone', gen_random_uuid(), 's', ${ago(120)}), ('expiring', gen_random_uuid(), 's', ${ago(50)}),
+              ('recent', gen_random_uuid(), 's', now())`,
+    );
+    const outbox = async () =>
+      (await f.db.query<{ id: string }>('SELECT id::text FROM outbox_messages')).map((r) => r.id).sort();
+    const inbox = async () =>
+      (await f.db.query<{ consumer: string }>('SELECT consumer FROM inbox_messages')).map((r) => r.consumer).sort();
+    f.relay({ relay: relayCleanup(60_000) }).start(); // cleans up every 15 s
+
+    // The first cleanup, at start: what is past the retention goes, what is 50 s old stays.
+    await eventually(async () => !(await outbox()).includes(gone) && !(await inbox()).includes('gone'));
+    expect(await outbox()).toEqual([expiring, old, parked].sort());
+    expect(await inbox()).toEqual(['expiring', 'recent']);
+    // A later one, within 30 s (a cleanup once a minute would not be due yet): what expired meanwhile goes.
+    await eventually(async () => (await outbox()).length === 2 && (await inbox()).length === 1, 30_000, 250);
+    expect(await outbox()).toEqual([old, parked].sort());
+    expect(await inbox()).toEqual(['recent']);
+    expect((await f.published()).map((m) => m.id)).toEqual([old]);
   });
 
   it('exposes backlog, lag and outcome metrics', async () => {
