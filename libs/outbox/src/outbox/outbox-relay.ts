@@ -11,8 +11,14 @@ import { RelayMetrics } from './relay-metrics';
 import { RelayPublishBatch } from './relay-publish-batch';
 import { WakeUp } from './relay-wake-up';
 
-/** Longest a published row waits to be marked when no commit wakes the relay first. */
-const MARK_WITHIN_MS = 10;
+/**
+ * Longest a published row waits to be marked when no commit wakes the relay first. Long enough
+ * that under a steady trickle the mark rides on the next round's read (a round of its own costs
+ * a round trip, and on this project's VMs a wake-up of an idle PostgreSQL backend is the dear part);
+ * short enough that the table reads "published" at once to a person, and that a relay killed
+ * before it marks re-publishes little (the broker drops those within its duplicate window).
+ */
+const MARK_WITHIN_MS = 100;
 
 export interface RelayLogger {
   log(message: string): void;
