@@ -243,12 +243,14 @@ export class OutboxService implements OnApplicationShutdown {
       const all = this.pending.get(unit) ?? [];
       this.pending.delete(unit);
       if (all.length === 0) return undefined;
+      // Columns as arrays, in add order: one text whatever the count, so the statement stays
+      // prepared (see the platform's statementNames).
       return {
-        statement: (first) =>
-          `INSERT INTO outbox_messages (${COLUMNS}) VALUES ${all
-            .map((_row, n) => placeholders(first + n * CASTS.length))
-            .join(', ')} RETURNING 1`,
-        values: all.flat(),
+        statement: (first) => {
+          const arrays = ARRAY_CASTS.map((cast, i) => `$${first + i}${cast}`).join(', ');
+          return `INSERT INTO outbox_messages (${COLUMNS}) SELECT ${COLUMNS} FROM unnest(${arrays}) WITH ORDINALITY AS m(${COLUMNS}, n) ORDER BY n RETURNING 1`;
+        },
+        values: CASTS.map((_cast, i) => all.map((row) => row[i])),
         then: this.notifiesCommits() ? (rows) => this.notifyOnce(rows) : undefined,
       };
     });

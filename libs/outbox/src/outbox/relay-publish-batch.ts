@@ -102,9 +102,18 @@ export class RelayPublishBatch {
   /** The previous round's rows marked, and the next pending ones read, in one statement. */
   private async markAndRead(session: PoolClient): Promise<PendingRow[]> {
     const ids = this.unmarked;
-    if (ids.length === 0) return (await session.query<PendingRow>(SELECT_PENDING, [this.options.batchSize, []])).rows;
+    // Named: parsed and planned once per session, not every round.
+    if (ids.length === 0) {
+      const read = { name: 'passo_relay_read', text: SELECT_PENDING, values: [this.options.batchSize, []] };
+      return (await session.query<PendingRow>(read)).rows;
+    }
     // A failed statement marks nothing: the relay restarts its round, and reset() re-publishes them (deduplicated).
-    const { rows } = await session.query<PendingRow>(MARK_AND_SELECT_PENDING, [this.options.batchSize, ids]);
+    const markAndRead = {
+      name: 'passo_relay_mark_read',
+      text: MARK_AND_SELECT_PENDING,
+      values: [this.options.batchSize, ids],
+    };
+    const { rows } = await session.query<PendingRow>(markAndRead);
     this.unmarked = [];
     this.metrics.published.inc({ relay: this.options.name }, ids.length);
     return rows;

@@ -2,6 +2,7 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutd
 import { ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlExecutor, TransactionRunner } from '@passo/outbox';
+import { statementNames } from './statement-names';
 
 /** What the platform needs of a generated Prisma client (each service has its own). */
 export interface PrismaClientLike extends TransactionRunner<SqlExecutor> {
@@ -24,6 +25,23 @@ export interface PrismaModuleOptions<T extends PrismaClientLike> {
   urlEnv: string;
 }
 
+/**
+ * The adapter every app's clients use: a pool of `max`, and named (prepared) statements, each
+ * parsed and planned once per connection (statementNames).
+ */
+export function prismaAdapter(connectionString: string, max: number, poolTimeoutMs: number): PrismaPg {
+  return new PrismaPg(
+    {
+      connectionString,
+      max,
+      // How long a query waits for a free connection (or to connect): then it fails, and a
+      // request answers 503 instead of hanging — nor does an unreachable database hang it.
+      connectionTimeoutMillis: poolTimeoutMs,
+    },
+    { statementNameGenerator: statementNames() },
+  );
+}
+
 @Injectable()
 class PrismaLifecycle implements OnApplicationShutdown {
   constructor(
@@ -42,13 +60,11 @@ export class PrismaModule {
   static forRoot<T extends PrismaClientLike>({ client, urlEnv }: PrismaModuleOptions<T>): DynamicModule {
     const connect = (config: ConfigService, max: number) =>
       new client({
-        adapter: new PrismaPg({
-          connectionString: config.getOrThrow<string>(urlEnv),
+        adapter: prismaAdapter(
+          config.getOrThrow<string>(urlEnv),
           max,
-          // How long a query waits for a free connection (or to connect): then it fails, and a
-          // request answers 503 instead of hanging — nor does an unreachable database hang it.
-          connectionTimeoutMillis: config.get<number>('DATABASE_POOL_TIMEOUT_MS') ?? 5_000,
-        }),
+          config.get<number>('DATABASE_POOL_TIMEOUT_MS') ?? 5_000,
+        ),
       });
     return {
       module: PrismaModule,

@@ -1,0 +1,46 @@
+import { prismaAdapter } from '@passo/platform';
+import * as Payment from '@passo/prisma/payment';
+import { testDatabase, type TestDatabase } from '../support/databases';
+
+/**
+ * The apps' Prisma clients run named statements (prismaAdapter): PostgreSQL parses and plans each
+ * once per connection, not on every run — on the real PostgreSQL, read from pg_prepared_statements.
+ */
+describe("the apps' Prisma adapter", () => {
+  let db: TestDatabase;
+  let client: Payment.PrismaClient;
+  beforeAll(async () => {
+    db = await testDatabase('payment');
+    client = new Payment.PrismaClient({ adapter: prismaAdapter(db.url, 1, 5_000) });
+  });
+  afterAll(async () => {
+    await client?.$disconnect();
+    await db?.drop();
+  });
+
+  /** The statements prepared on the pool's one connection. */
+  const prepared = () =>
+    client.$queryRawUnsafe<{ name: string; statement: string }[]>(
+      'SELECT name, statement FROM pg_prepared_statements ORDER BY prepare_time',
+    );
+
+  it('prepares a statement once and runs it again by name, for raw SQL and model queries alike', async () => {
+    for (let i = 0; i < 3; i++) {
+      await client.$queryRawUnsafe('SELECT $1::int AS n', i);
+      await client.customer.findMany({ where: { id: `c-${i}` } });
+    }
+    const statements = await prepared();
+    const raw = statements.filter((s) => s.statement === 'SELECT $1::int AS n');
+    const model = statements.filter((s) => /FROM "public"\."customers"/.test(s.statement));
+    expect([raw.length, model.length]).toEqual([1, 1]);
+    expect(raw[0]!.name).toMatch(/^passo_\d+$/);
+  });
+
+  it('keeps statements that ran in a transaction prepared after it', async () => {
+    await client.$transaction(async (tx) => {
+      await tx.$queryRawUnsafe('SELECT $1::text AS s', 'in a transaction');
+    });
+    const statements = await prepared();
+    expect(statements.filter((s) => s.statement === 'SELECT $1::text AS s')).toHaveLength(1);
+  });
+});
