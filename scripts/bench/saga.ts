@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompareSystem } from '../../tools/system/harness';
-import { parseBenchArgs, USAGE } from '../../tools/bench/options';
+import { appEnv, parseBenchArgs, USAGE } from '../../tools/bench/options';
 import { profileLines, type ProfileSummary, summariseDir } from '../../tools/bench/profile';
 import { benchTable, footnotes, memoryLines } from '../../tools/bench/report';
 import { RESULTS_DIR, runName, writeResults } from '../../tools/bench/results';
@@ -32,6 +32,7 @@ async function main(): Promise<number> {
     const system = new CompareSystem(infra, log, {
       name: 'bench',
       logLevel: 'info', // the apps' default, as npm start runs them
+      env: appEnv(opts), // --retention (a soak's 60 s)
       spawn: (app) => ({
         logFile: join(logDir, `${app}.log`),
         nodeArgs: profileDir ? cpuProf(join(profileDir, app)) : [],
@@ -51,7 +52,9 @@ async function main(): Promise<number> {
         if (summary) profiles[app] = summary;
       }
     }
-    process.stdout.write(`\n${benchTable(results, opts)}\n\n${footnotes()}\n\n${memoryLines(results).join('\n')}\n`);
+    process.stdout.write(
+      `\n${benchTable(results, opts)}\n\n${footnotes()}\n\n${memoryLines(results, opts).join('\n')}\n`,
+    );
     if (profileDir) {
       process.stdout.write('\nCPU self time by package (whole life of each process, all phases):\n');
       for (const [app, summary] of Object.entries(profiles))

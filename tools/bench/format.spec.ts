@@ -1,4 +1,4 @@
-import { num, ratio, renderTable, times } from './format';
+import { count, num, ratio, renderTable, times } from './format';
 
 describe('ratio', () => {
   it('is above 1 when Passo is ahead: throughput passo ÷ dbos, latency and CPU dbos ÷ passo', () => {
@@ -19,6 +19,9 @@ describe('ratio', () => {
     expect(num(12.345, 1)).toBe('12.3');
     expect(num(undefined)).toBe('—');
     expect(num(Infinity)).toBe('—');
+    expect(count(22_400)).toBe('22,400');
+    expect(count(1_234_567)).toBe('1,234,567');
+    expect(count(0)).toBe('0');
   });
 });
 

@@ -20,6 +20,9 @@ export const times = (r: number | undefined): string => (r === undefined ? '—'
 export const num = (value: number | undefined, decimals = 0): string =>
   value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(decimals);
 
+/** A whole number with thousands separators: 21,000. */
+export const count = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 0 });
+
 /** Plain-text table: first column left-aligned, the others right-aligned; sections as their own lines. */
 export function renderTable(header: readonly string[], rows: readonly Row[]): string {
   const lines = rows.filter((r): r is Extract<Row, { label: string }> => 'label' in r);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SAGA_MODES, type SagaMode } from '@passo/contracts';
+import { OUTBOX_RETENTION } from '../../libs/platform/src/config/env';
 
 export const PHASES = ['closed', 'fixed'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -15,9 +16,15 @@ export interface BenchOptions {
   dbos: boolean;
   soak: boolean;
   profile: boolean;
+  /** The apps' OUTBOX_RETENTION_MS, in seconds; undefined: their default (DEFAULT_RETENTION_HOURS). */
+  retentionS?: number;
 }
 
 export const SOAK_SECONDS = 180;
+/** A soak's retention: short enough that its cleanup, not the run's length, bounds the tables. */
+export const SOAK_RETENTION_SECONDS = 60;
+const MIN_RETENTION_SECONDS = OUTBOX_RETENTION.minMs / 1000;
+export const DEFAULT_RETENTION_HOURS = OUTBOX_RETENTION.defaultMs / 3_600_000;
 
 export const USAGE = `npm run bench:saga -- [options]
   --orders N       closed loop: orders per mode (default 3000)
@@ -29,6 +36,9 @@ export const USAGE = `npm run bench:saga -- [options]
   --phases LIST    closed,fixed or one of them (default both; fixed only with --soak)
   --skip-dbos      no DBOS baseline (no ratios)
   --soak           memory check: fixed rate for ${SOAK_SECONDS} s, RSS at start/middle/end, outbox/inbox rows
+                   every 30 s, the apps' retention ${SOAK_RETENTION_SECONDS} s (their cleanup must bound the tables)
+  --retention S    seconds the apps keep published outbox rows and inbox records (OUTBOX_RETENTION_MS;
+                   ≥ ${MIN_RETENTION_SECONDS}; default the apps' own, ${DEFAULT_RETENTION_HOURS} h; ${SOAK_RETENTION_SECONDS} with --soak)
   --profile        node --cpu-prof for every app (and DBOS), then self time by package
   -h, --help       this text`;
 
@@ -53,6 +63,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         phases: { type: 'string' },
         'skip-dbos': { type: 'boolean', default: false },
         soak: { type: 'boolean', default: false },
+        retention: { type: 'string' },
         profile: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -73,13 +84,27 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     dbos: !values['skip-dbos'],
     soak,
     profile: values.profile,
+    retentionS: retention(values.retention ?? (soak ? String(SOAK_RETENTION_SECONDS) : undefined)),
   };
 }
 
+/** What the bench adds to the apps' environment. */
+export function appEnv(opts: Pick<BenchOptions, 'retentionS'>): Record<string, string> {
+  return opts.retentionS === undefined ? {} : { OUTBOX_RETENTION_MS: String(opts.retentionS * 1000) };
+}
+
+function retention(raw: string | undefined): number | undefined {
+  return raw === undefined ? undefined : whole('retention', raw, MIN_RETENTION_SECONDS);
+}
+
 function positive(name: string, raw: string): number {
+  return whole(name, raw, 1);
+}
+
+function whole(name: string, raw: string, min: number): number {
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(value) || value < 1)
-    throw new UsageError(`--${name} must be a whole number ≥ 1 (got ${raw})`);
+  if (raw.trim() === '' || !Number.isInteger(value) || value < min)
+    throw new UsageError(`--${name} must be a whole number ≥ ${min} (got ${raw})`);
   return value;
 }
 

@@ -4,6 +4,8 @@ import type { Phase } from './options';
 import type { OrderTimes, SagaTarget, TableCounts } from './target';
 
 const INVARIANTS_WAIT_MS = 15_000;
+/** How often a phase counts the outbox and inbox rows (one count(*) per table and database). */
+const TABLES_EVERY_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface PhaseSpec {
@@ -36,7 +38,8 @@ export interface PhaseRun {
   rss: RssSeries;
   violations: string[];
   relay?: { lagsMs: number[]; unpublished: number };
-  tables?: { before: TableCounts; after: TableCounts };
+  /** The rows at the start, every TABLES_EVERY_MS while the phase runs (`atS` from its start), at the end. */
+  tables?: { before: TableCounts; during: { atS: number; counts: TableCounts }[]; after: TableCounts };
 }
 
 /**
@@ -62,7 +65,17 @@ export async function runPhase(target: SagaTarget, spec: PhaseSpec, log: (line: 
   const bodies = workload.orders.map((order: PlannedOrder) => target.bodyOf(order));
   const placement =
     spec.kind === 'closed' ? closedLoop(post, bodies, spec.concurrency) : openLoop(post, bodies, spec.rate);
-  const { pending, timedOut } = await waitSettled(target, spec, placement, startedMs, () => sampleRss(), log);
+  const during: { atS: number; counts: TableCounts }[] = [];
+  const sampleTables = async () => {
+    if (!tablesBefore || Date.now() - startedMs < (during.length + 1) * TABLES_EVERY_MS) return;
+    const counts = await target.tables!();
+    during.push({ atS: Math.round((Date.now() - startedMs) / 1000), counts });
+  };
+  const everySecond = async () => {
+    sampleRss();
+    await sampleTables();
+  };
+  const { pending, timedOut } = await waitSettled(target, spec, placement, startedMs, everySecond, log);
   const cpuAfter = cpuOf(target);
   const bench = process.cpuUsage(benchBefore);
   const wallSeconds = (Date.now() - startedMs) / 1000;
@@ -99,7 +112,7 @@ export async function runPhase(target: SagaTarget, spec: PhaseSpec, log: (line: 
     rss,
     violations,
     relay: await target.relayLag?.(startedMs),
-    tables: tablesBefore && { before: tablesBefore, after: (await target.tables?.())! },
+    tables: tablesBefore && { before: tablesBefore, during, after: (await target.tables?.())! },
   };
 }
 
@@ -112,7 +125,7 @@ async function waitSettled(
   spec: PhaseSpec,
   placement: Placement,
   startedMs: number,
-  everySecond: () => void,
+  everySecond: () => Promise<void>,
   log: (line: string) => void,
 ): Promise<{ pending: number; timedOut: boolean }> {
   let placedDoneMs: number | undefined;
@@ -120,7 +133,7 @@ async function waitSettled(
   for (;;) {
     await sleep(1_000);
     target.checkAlive();
-    everySecond();
+    await everySecond();
     const done = placement.done; // read before the query: every id placed by then is in it
     const ids = placement.ids.filter((id): id is string => id !== undefined);
     const settled = await target.settledCount(ids);

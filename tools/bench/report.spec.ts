@@ -1,7 +1,7 @@
 import { phaseFigures } from './figures';
 import { parseBenchArgs, type BenchOptions } from './options';
 import type { PhaseRun } from './phase';
-import { benchTable, type Results } from './report';
+import { benchTable, memoryLines, type Results } from './report';
 
 /** A closed-loop run of `n` orders placed one every `everyMs`, each taking `latencyMs` (= everyMs: 1000/everyMs sagas/s). */
 function run(target: string, n: number, everyMs: number, latencyMs: number, extra: Partial<PhaseRun> = {}): PhaseRun {
@@ -65,5 +65,39 @@ describe('benchTable', () => {
     expect(line(table, 'every saga settled in time')).toMatch(/NO \(closed: 7 PENDING\)$/);
     expect(line(table, 'every invariant held')).toMatch(/NO$/);
     expect(table).not.toContain('vs dbos');
+  });
+});
+
+describe('memoryLines', () => {
+  const rows = (outbox: number, inbox: number) => ({
+    order: { outbox, inbox: 0 },
+    inventory: { outbox: 0, inbox },
+  });
+  const soak = run('choreography', 1, 1, 1, {
+    kind: 'fixed',
+    rss: { 'order-service': [100, 180, 150].map((mib, i) => ({ atMs: i * 1000, mib })) },
+    tables: {
+      before: rows(0, 0),
+      during: [
+        { atS: 30, counts: rows(21_000, 40_100) },
+        { atS: 60, counts: rows(22_500, 45_000) },
+      ],
+      after: rows(22_400, 44_800),
+    },
+  });
+  const results: Results = { choreography: { fixed: { run: soak, figures: phaseFigures(soak) } } };
+
+  it('shows RSS at start, middle and end, and the outbox and inbox rows over the phase with its retention', () => {
+    expect(memoryLines(results, { retentionS: 60 })).toEqual([
+      'choreography  order-service      RSS MiB start 100, middle 180, end 150',
+      'choreography  fixed phase: outbox rows 0 / 21,000 / 22,500 / 22,400, inbox rows 0 / 40,100 / 45,000 / 44,800' +
+        ' (start, 30 s, 60 s, end; four databases, retention 60 s)',
+    ]);
+  });
+
+  it('says when the apps ran with their default retention', () => {
+    expect(memoryLines(results, {})[1]).toMatch(
+      /\(start, 30 s, 60 s, end; four databases, the apps' default retention, 24 h\)$/,
+    );
   });
 });

@@ -1,7 +1,8 @@
 import type { PhaseFigures } from './figures';
-import { num, ratio, renderTable, type Row, times } from './format';
-import type { BenchOptions, Phase } from './options';
+import { count, num, ratio, renderTable, type Row, times } from './format';
+import { DEFAULT_RETENTION_HOURS, type BenchOptions, type Phase } from './options';
 import type { PhaseRun } from './phase';
+import type { TableCounts } from './target';
 
 /** Every phase's run and figures, by target ('choreography', 'orchestration', 'dbos') and phase. */
 export type Results = Record<string, Partial<Record<Phase, { run: PhaseRun; figures: PhaseFigures }>>>;
@@ -136,8 +137,11 @@ export function footnotes(): string {
   ].join('\n');
 }
 
-/** Memory of each measured process (RSS MiB) per target: start, middle and end of its phases. */
-export function memoryLines(results: Results): string[] {
+/**
+ * Memory of each measured process (RSS MiB) per target: start, middle and end of its phases; and
+ * the outbox and inbox rows of each phase over time, with the retention the apps' cleanup had.
+ */
+export function memoryLines(results: Results, opts: Pick<BenchOptions, 'retentionS'>): string[] {
   const lines: string[] = [];
   for (const [target, byPhase] of Object.entries(results)) {
     const series: Record<string, { atMs: number; mib: number }[]> = {};
@@ -149,12 +153,21 @@ export function memoryLines(results: Results): string[] {
     }
     for (const [phase, r] of Object.entries(byPhase)) {
       const t = r!.run.tables;
-      if (!t) continue;
-      const sum = (c: typeof t.before, k: 'outbox' | 'inbox') => Object.values(c).reduce((a, b) => a + b[k], 0);
-      lines.push(
-        `${target.padEnd(13)} ${phase} phase: outbox rows ${sum(t.before, 'outbox')} → ${sum(t.after, 'outbox')}, inbox rows ${sum(t.before, 'inbox')} → ${sum(t.after, 'inbox')} (four databases)`,
-      );
+      if (t) lines.push(`${target.padEnd(13)} ${phase} phase: ${tableRows(t, opts.retentionS)}`);
     }
   }
   return lines;
+}
+
+/** "outbox rows 0 / 21,000 / 22,400, inbox rows … (start, 30 s, end; four databases, retention 60 s)". */
+function tableRows(tables: NonNullable<PhaseRun['tables']>, retentionS: number | undefined): string {
+  const samples = [tables.before, ...tables.during.map((d) => d.counts), tables.after];
+  const rows = (k: 'outbox' | 'inbox') =>
+    samples.map((c: TableCounts) => count(Object.values(c).reduce((a, b) => a + b[k], 0))).join(' / ');
+  const when = ['start', ...tables.during.map((d) => `${d.atS} s`), 'end'].join(', ');
+  const retention =
+    retentionS === undefined
+      ? `the apps' default retention, ${DEFAULT_RETENTION_HOURS} h`
+      : `retention ${retentionS} s`;
+  return `outbox rows ${rows('outbox')}, inbox rows ${rows('inbox')} (${when}; four databases, ${retention})`;
 }
