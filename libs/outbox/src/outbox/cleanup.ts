@@ -3,11 +3,11 @@ import type { RelayOptions } from './outbox.options';
 import type { RelayLogger } from './outbox-relay';
 
 /**
- * Deletes published outbox rows and inbox records past the retention (an inbox record outlives by
- * far any redelivery of its message: unacked ones come back within the ack wait, a relay's
- * re-publish within minutes), in small batches with a pause between them, so a
- * large backlog of old rows never turns into one long, lock-heavy statement. Parked rows are never
- * deleted: they wait for an operator (`npm run outbox -- release`).
+ * Deletes published outbox rows and inbox records past the retention (an inbox record must outlive
+ * any redelivery of its message: unacked ones come back within the ack wait, a relay's re-publish
+ * within minutes; the apps keep them a day unless told otherwise), in small batches with a pause
+ * between them, so a large backlog of old rows never turns into one long, lock-heavy statement.
+ * Parked rows are never deleted: they wait for an operator (`npm run outbox -- release`).
  */
 const DELETE_PUBLISHED = `DELETE FROM outbox_messages WHERE id IN (
     SELECT id FROM outbox_messages

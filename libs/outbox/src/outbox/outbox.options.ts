@@ -11,7 +11,7 @@ export interface RelayOptions {
   pollIntervalMs: number;
   /** Session advisory lock key: one active relay per database. */
   lockKey: bigint;
-  /** Published rows older than this are deleted. */
+  /** Published rows and inbox records older than this are deleted, checked every `cleanupIntervalMs`. */
   retentionMs: number;
   cleanupIntervalMs: number;
   cleanupBatchSize: number;
