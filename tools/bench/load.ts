@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 /** What the client saw of one phase's POSTs: ids in plan order (undefined: refused or not yet answered). */
@@ -80,17 +81,41 @@ export function openLoop(post: Post, bodies: readonly unknown[], rate: number): 
   return placement;
 }
 
-/** POST a JSON body with fetch; 201 with an id is placed, anything else refused (by status). */
+/**
+ * POST a JSON body over kept-alive HTTP/1.1 connections; 201 with an id is placed, anything else
+ * refused (by status). node:http rather than fetch: the client shares the machine with the system
+ * it measures, and undici's fetch cost ~1.7 ms of CPU per POST here — 15 % of a saga's budget.
+ */
 export function httpPost(url: string): Post {
-  return async (body) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const target = new URL(url);
+  return (body) =>
+    new Promise((resolve, reject) => {
+      const payload = Buffer.from(JSON.stringify(body));
+      const request = httpRequest(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': payload.length },
+          timeout: 30_000,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (response.statusCode !== 201)
+              resolve({ refused: String(response.statusCode), detail: text.slice(0, 200) });
+            else resolve({ id: (JSON.parse(text) as { id: string }).id });
+          });
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(Object.assign(new Error('no answer in 30 s'), { name: 'TimeoutError' })),
+      );
+      request.on('error', reject);
+      request.end(payload);
     });
-    const text = await response.text();
-    if (response.status !== 201) return { refused: String(response.status), detail: text.slice(0, 200) };
-    return { id: (JSON.parse(text) as { id: string }).id };
-  };
 }
