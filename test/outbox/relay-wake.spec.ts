@@ -196,6 +196,43 @@ describe('relay marking a round with the next read', () => {
   });
 });
 
+/** published_at is when the broker acked the row (the relay lag a user reads), not when the next round marked it. */
+describe('relay stamping a published row', () => {
+  let f: OutboxFixture;
+  beforeAll(async () => {
+    f = await outboxFixture();
+  });
+  afterAll(() => f?.close());
+
+  it("stamps published_at with the broker's ack, not with the later mark", async () => {
+    const [id] = await f.commit(1);
+    let handedOverAt = 0;
+    const options = { ...f.options, notify: false, relay: { ...f.options.relay, pollIntervalMs: 60_000 } };
+    const relay = new OutboxRelay(options, quietLogger, {
+      hooks: {
+        // Acked by now; the mark that follows comes with the next round, held back here by 600 ms.
+        beforeMark: async () => {
+          handedOverAt = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 600));
+        },
+      },
+    });
+    relay.start();
+    try {
+      relay.wake();
+      const publishedAt = async () =>
+        (await f.db.query<{ at: Date | null }>('SELECT published_at AS at FROM outbox_messages WHERE id = $1', [id]))[0]
+          .at;
+      await eventually(async () => (await publishedAt()) !== null, 10_000);
+      const at = (await publishedAt())!.getTime();
+      expect(at).toBeLessThanOrEqual(handedOverAt + 5); // the same machine's clock (ms resolution)
+      expect(handedOverAt - at).toBeLessThan(1_000);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
 /**
  * While the relay an outbox wakes in-process leads, that outbox's commits send no NOTIFY (only
  * relays of other processes would hear it, and none of them publishes meanwhile); the outbox of a

@@ -11,7 +11,7 @@ import { unpublishableReason } from './unpublishable';
 const PARK = `UPDATE outbox_messages SET parked_at = now(), attempts = attempts + 1, last_error = $2
   WHERE id = $1 AND published_at IS NULL`;
 
-const MARK_PUBLISHED = `UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
+const MARK_PUBLISHED = `UPDATE outbox_messages SET published_at = $2::timestamptz, attempts = attempts + 1, last_error = NULL
   WHERE id = ANY($1::uuid[])`;
 
 /** The leader's connection to the broker, as it stands for this batch. */
@@ -35,6 +35,11 @@ export class RelayPublishBatch {
    * sequence cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
    */
   private unmarked: string[] = [];
+  /**
+   * When the broker acked them: their published_at. A mark runs up to a round later, and stamping
+   * it with the database's now() would add that wait to every row's relay lag.
+   */
+  private ackedAt = new Date(0);
 
   constructor(
     private readonly options: Pick<RelayOptions, 'batchSize' | 'name'>,
@@ -70,6 +75,7 @@ export class RelayPublishBatch {
       this.metrics.lag.observe({ relay: this.options.name }, (now - Date.parse(row.occurred_at)) / 1_000);
     await this.hooks.beforeMark?.(done.map((row) => row.id));
     this.unmarked = done.map((row) => row.id);
+    this.ackedAt = new Date(now);
     // Parked before the next read, so that read skips them and the rows behind them go on.
     for (const { row, reason } of parked) await this.park(session, row, reason);
     if (failure >= 0) {
@@ -89,7 +95,7 @@ export class RelayPublishBatch {
   async settle(session: PoolClient): Promise<void> {
     if (this.unmarked.length === 0) return;
     const ids = this.unmarked;
-    await session.query(MARK_PUBLISHED, [ids]);
+    await session.query(MARK_PUBLISHED, [ids, this.ackedAt]);
     this.unmarked = [];
     this.metrics.published.inc({ relay: this.options.name }, ids.length);
   }
@@ -111,7 +117,7 @@ export class RelayPublishBatch {
     const markAndRead = {
       name: 'passo_relay_mark_read',
       text: MARK_AND_SELECT_PENDING,
-      values: [this.options.batchSize, ids],
+      values: [this.options.batchSize, ids, this.ackedAt],
     };
     const { rows } = await session.query<PendingRow>(markAndRead);
     this.unmarked = [];

@@ -20,11 +20,11 @@ const PENDING_WHERE = `published_at IS NULL AND parked_at IS NULL AND NOT (id = 
 export const SELECT_PENDING = `SELECT ${PENDING_COLUMNS} FROM outbox_messages WHERE ${PENDING_WHERE}`;
 
 /**
- * The rows published last round (`$2`) marked, and the next pending ones read, in one statement.
- * The read sees the table as it was before the mark (one snapshot), so it skips `$2` by id.
+ * The rows published last round (`$2`) marked as acked at `$3`, and the next pending ones read, in
+ * one statement. The read sees the table as it was before the mark (one snapshot), so it skips `$2` by id.
  */
 export const MARK_AND_SELECT_PENDING = `WITH marked AS (
-    UPDATE outbox_messages SET published_at = now(), attempts = attempts + 1, last_error = NULL
+    UPDATE outbox_messages SET published_at = $3::timestamptz, attempts = attempts + 1, last_error = NULL
     WHERE id = ANY($2::uuid[]) RETURNING 1)
   SELECT ${PENDING_COLUMNS} FROM outbox_messages WHERE ${PENDING_WHERE}`;
 
