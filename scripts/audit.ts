@@ -1,5 +1,5 @@
 /**
- * `npm run audit [-- --json] [--deadline-ms N] [--grace-ms N] [--stock SKU=N ...] [--balance ID=CENTS ...]`
+ * `npm run audit [-- --json] [--deadline-ms N] [--grace-ms N] [--retention-ms N] [--stock SKU=N ...] [--balance ID=CENTS ...]`
  * reads the four databases read only and lists every violation of
  * docs/ARCHITECTURE.md, "Failure semantics" 1–4, grouped by kind (`--json`: the records). Exit 0
  * when clean, 1 when not, 2 for a usage error or a database it cannot read. The databases: each service's *_DATABASE_URL, else

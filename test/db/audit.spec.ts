@@ -163,6 +163,19 @@ describe('auditor (Failure semantics 1–4) on planted data', () => {
       );
     });
 
+    it("no OrderPlaced left past the relays' retention: it may have been deleted, not lost", async () => {
+      const id = await placeOrder('PENDING');
+      expect(await withTotals({ retentionMs: 60_000 })).toEqual(
+        only(
+          'unsettled-order',
+          { orderIds: [id], customerIds: [ALICE] },
+          new RegExp(
+            `: no OrderPlaced left in order-service's outbox \\(published rows are deleted after 60\\.0 s\\), no reservation$`,
+          ),
+        ),
+      );
+    });
+
     it('OrderPlaced never published, or parked', async () => {
       const [pending, parked] = [await placeOrder('PENDING'), await placeOrder('PENDING')];
       await outboxRow(order, 'OrderPlaced', pending, 'pending');

@@ -6,6 +6,8 @@ import { unsettledViolation } from './unsettled';
 
 export const DEFAULT_DEADLINE_MS = 30_000;
 export const DEFAULT_GRACE_MS = 10_000;
+/** The apps' OUTBOX_RETENTION_MS default. */
+export const DEFAULT_RETENTION_MS = 86_400_000;
 
 /**
  * docs/ARCHITECTURE.md, "Failure semantics" 1–4, checked from the databases (read only: the
@@ -38,6 +40,7 @@ export async function audit(db: AuditDatabases, options: AuditOptions = {}): Pro
           reservation: effects.reservations.find((r) => r.orderId === order.id),
           payment: effects.payments.find((p) => p.orderId === order.id),
           sagaState: sagaStates ? (sagaStates.get(order.id) ?? null) : undefined,
+          retentionMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
         },
         limitOf(order),
       ),

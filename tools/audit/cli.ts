@@ -1,5 +1,5 @@
 /**
- * `npm run audit [-- --json] [--deadline-ms N] [--grace-ms N] [--stock SKU=N ...] [--balance ID=CENTS ...]`
+ * `npm run audit [-- --json] [--deadline-ms N] [--grace-ms N] [--retention-ms N] [--stock SKU=N ...] [--balance ID=CENTS ...]`
  * reads the four databases read only and lists every violation of
  * docs/ARCHITECTURE.md, "Failure semantics" 1–4, grouped by kind (`--json`: the records). Exit 0
  * when clean, 1 when not, 2 for a usage error or a database it cannot read. The databases: each service's *_DATABASE_URL, else
@@ -8,14 +8,15 @@
  */
 import { parseArgs } from 'node:util';
 import { printable } from '../../libs/outbox/src/printable';
-import { audit, DEFAULT_DEADLINE_MS, DEFAULT_GRACE_MS, formatAudit, openReadOnly } from '.';
+import { audit, DEFAULT_DEADLINE_MS, DEFAULT_GRACE_MS, DEFAULT_RETENTION_MS, formatAudit, openReadOnly } from '.';
 import { serviceDatabaseUrl } from '../devstack/database-urls';
 import { SERVICES, type ServiceName } from '../services/services';
 
 const USAGE =
-  'usage: npm run audit -- [--json] [--deadline-ms N] [--grace-ms N] [--stock SKU=N ...] [--balance CUSTOMER=CENTS ...]\n' +
+  'usage: npm run audit -- [--json] [--deadline-ms N] [--grace-ms N] [--retention-ms N] [--stock SKU=N ...] [--balance CUSTOMER=CENTS ...]\n' +
   `  --deadline-ms: a saga's deadline (default SAGA_DEADLINE_MS or ${DEFAULT_DEADLINE_MS}); 0: every saga should have settled\n` +
-  `  --grace-ms: more for orchestrated orders (default SAGA_STUCK_GRACE_MS or ${DEFAULT_GRACE_MS})`;
+  `  --grace-ms: more for orchestrated orders (default SAGA_STUCK_GRACE_MS or ${DEFAULT_GRACE_MS})\n` +
+  `  --retention-ms: how long the relays keep published rows (default OUTBOX_RETENTION_MS or ${DEFAULT_RETENTION_MS})`;
 
 class UsageError extends Error {}
 
@@ -43,6 +44,7 @@ function parse(argv: string[]) {
       json: { type: 'boolean' },
       'deadline-ms': { type: 'string' },
       'grace-ms': { type: 'string' },
+      'retention-ms': { type: 'string' },
       stock: { type: 'string', multiple: true },
       balance: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
@@ -59,6 +61,10 @@ function parse(argv: string[]) {
       count(values['grace-ms'], '--grace-ms') ??
       count(process.env.SAGA_STUCK_GRACE_MS, 'SAGA_STUCK_GRACE_MS') ??
       DEFAULT_GRACE_MS,
+    retentionMs:
+      count(values['retention-ms'], '--retention-ms') ??
+      count(process.env.OUTBOX_RETENTION_MS, 'OUTBOX_RETENTION_MS') ??
+      DEFAULT_RETENTION_MS,
     stockTotals: pairs(values.stock, '--stock'),
     initialBalances: pairs(values.balance, '--balance'),
   };

@@ -60,6 +60,11 @@ export interface AuditOptions {
   deadlineMs?: number;
   /** Orchestrated orders get this much more (order-service's SAGA_STUCK_GRACE_MS, default 10 s). */
   graceMs?: number;
+  /**
+   * How long the apps' relays keep published outbox rows (their OUTBOX_RETENTION_MS, default a
+   * day): an older order whose OrderPlaced row is gone may have had it deleted, not lost.
+   */
+  retentionMs?: number;
   /** Per SKU, available + reserved + sold as restocked: the data alone cannot show it. */
   stockTotals?: Record<string, number>;
   /** Per customer, the wallet's starting balance: the data alone cannot show it (PUT sets it). */

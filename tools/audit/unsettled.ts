@@ -10,17 +10,19 @@ export interface UnsettledFacts {
   payment?: PaymentRow;
   /** The orchestrator's saga state; null when there is none, undefined when its database was not read. */
   sagaState?: string | null;
+  /** How long the relay keeps published rows (AuditOptions.retentionMs): past that, a missing row proves nothing. */
+  retentionMs: number;
 }
 
-/** The relay deletes published rows after a day: past that, a missing row proves nothing. */
-const OUTBOX_RETENTION_MS = 24 * 3_600_000;
+const DAY_MS = 86_400_000;
+const duration = (ms: number) => (ms === DAY_MS ? 'a day' : ms % DAY_MS === 0 ? `${ms / DAY_MS} days` : seconds(ms));
 
 /**
  * Why a saga did not settle, as far as the data shows: a message still in an outbox first (the
  * link that broke), else the furthest step whose effect was recorded and the step that did not
  * follow. Nothing in the databases tells a message dead-lettered from one never consumed.
  */
-export function whyUnsettled({ order, outbox, reservation, payment, sagaState }: UnsettledFacts): string {
+export function whyUnsettled({ order, outbox, reservation, payment, sagaState, retentionMs }: UnsettledFacts): string {
   const stuck = outbox.filter((row) => !row.published);
   const saga =
     sagaState === undefined || order.sagaMode !== 'orchestration'
@@ -38,8 +40,8 @@ export function whyUnsettled({ order, outbox, reservation, payment, sagaState }:
   }
   const placed = outbox.some((row) => row.type === 'OrderPlaced');
   if (!placed && !reservation && !payment && !sagaState) {
-    return order.ageMs > OUTBOX_RETENTION_MS
-      ? `no OrderPlaced left in order-service's outbox (published rows are deleted after a day), no reservation${saga}`
+    return order.ageMs > retentionMs
+      ? `no OrderPlaced left in order-service's outbox (published rows are deleted after ${duration(retentionMs)}), no reservation${saga}`
       : `no OrderPlaced recorded (nothing in order-service's outbox, no reservation)${saga}`;
   }
   return effects(outbox, reservation, payment) + saga;
