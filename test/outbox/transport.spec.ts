@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { OrderPlaced, type Envelope } from '@passo/contracts';
+import { DEFAULT_LAB_SETTINGS, OrderPlaced, type Envelope } from '@passo/contracts';
 import {
   DeadLetterNotFoundError,
   ensureStreams,
   Topology,
   getDeadLetter,
+  Lab,
   listDeadLetters,
   replayDeadLetter,
 } from '@passo/outbox';
@@ -268,6 +269,16 @@ describe('JetStreamTransport', () => {
       // Left to the ack wait (30 s), they would stay pending for longer than `until` waits.
       const info = await t.settled();
       expect([info.ack_floor.stream_seq, info.num_redelivered]).toEqual([2, 0]);
+    });
+
+    it("acks them even while the lab's redeliver fault is armed: it loses acks after effects, and they had none", async () => {
+      // Seeded draws of a run must fall on the messages handled (lab.spec: "inbox off + redeliver"), not on skips.
+      const lab = new Lab(() => undefined);
+      lab.apply({ ...DEFAULT_LAB_SETTINGS, faults: { ...DEFAULT_LAB_SETTINGS.faults, redeliver: 1 } });
+      const t = await boot(async () => undefined, { lab, skippedAckDelayMs: 20 }, ChoreographyConsumer);
+      for (const envelope of [1, 2, 3].map(() => orderPlaced({ sagaMode: 'orchestration' }))) await t.publish(envelope);
+      const info = await t.settled();
+      expect([info.ack_floor.stream_seq, info.num_redelivered]).toEqual([3, 0]);
     });
 
     it('still dead-letters an invalid message: the checks come first', async () => {

@@ -62,7 +62,7 @@ export class MessageProcessor {
     this.skippedTimer = undefined;
     for (const msg of this.skippedAcks.splice(0)) {
       try {
-        this.settleCommitted(msg);
+        msg.ack(); // no effects, so not the lab's `redeliver` either: its draws stay with the handled messages
       } catch (error) {
         // Run by a timer: the connection closed under it. The broker redelivers the message, skipped again.
         this.deps.log.warn(`could not ack a skipped message (${describeError(error)}): it will be redelivered`);
@@ -188,7 +188,7 @@ export class MessageProcessor {
 
   private ackSkipped(msg: JsMsg): void {
     const delay = this.deps.options.skippedAckDelayMs;
-    if (delay === 0) return this.settleCommitted(msg);
+    if (delay === 0) return msg.ack();
     this.skippedAcks.push(msg);
     this.skippedTimer ??= setTimeout(() => this.flushSkipped(), delay);
   }
