@@ -1,3 +1,4 @@
+import type { EventLoopReading } from './event-loop';
 import type { PhaseRun } from './phase';
 import { spread, type Spread, throughput } from './stats';
 
@@ -25,6 +26,8 @@ export interface PhaseFigures {
   cpuPerSagaTotal?: number;
   benchCpuPerSaga?: number;
   relayLag?: Spread & { unpublished: number };
+  /** Each Passo app's event loop over the phase. */
+  eventLoop: Record<string, EventLoopReading | undefined>;
   invariantsHeld: boolean;
 }
 
@@ -71,6 +74,7 @@ export function phaseFigures(run: PhaseRun): PhaseFigures {
     cpuPerSagaTotal: known.length > 0 ? known.reduce((a, b) => a + b, 0) : undefined,
     benchCpuPerSaga: settled.length > 0 ? run.benchCpuSeconds / settled.length : undefined,
     relayLag: run.relay && { ...spread(run.relay.lagsMs), unpublished: run.relay.unpublished },
+    eventLoop: run.eventLoop,
     invariantsHeld: run.violations.length === 0,
   };
 }

@@ -21,7 +21,12 @@ export class PassoTarget implements SagaTarget {
     shared: readonly MeasuredProcess[],
     private readonly readers: Map<string, Client>,
   ) {
-    this.processes = [...Object.values(system.apps).map((app) => appProcess(app.name, app.child.pid)), ...shared];
+    this.processes = [
+      ...Object.values(system.apps).map((app) =>
+        appProcess(app.name, app.child.pid, `${system.url(app.name)}/metrics`),
+      ),
+      ...shared,
+    ];
   }
 
   /** Clients on the four databases, for the outbox and inbox tables (opened once, shared by the modes). */

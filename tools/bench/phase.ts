@@ -1,6 +1,7 @@
 import type { PlannedOrder, Workload } from '../compare/workload';
 import { closedLoop, httpPost, openLoop, type Placement } from './load';
 import type { Phase } from './options';
+import type { EventLoopReading } from './event-loop';
 import type { OrderTimes, SagaTarget, TableCounts } from './target';
 
 const INVARIANTS_WAIT_MS = 15_000;
@@ -36,6 +37,8 @@ export interface PhaseRun {
   benchCpuSeconds: number;
   wallSeconds: number;
   rss: RssSeries;
+  /** Each Passo app's event loop over the phase (placement to the last settlement). */
+  eventLoop: Record<string, EventLoopReading | undefined>;
   violations: string[];
   relay?: { lagsMs: number[]; unpublished: number };
   /** The rows at the start, every TABLES_EVERY_MS while the phase runs (`atS` from its start), at the end. */
@@ -58,6 +61,7 @@ export async function runPhase(target: SagaTarget, spec: PhaseSpec, log: (line: 
     }
   };
   sampleRss();
+  await eventLoopOf(target); // from here: each scrape resets what the next one reads
   const cpuBefore = cpuOf(target);
   const benchBefore = process.cpuUsage();
   const startedMs = Date.now();
@@ -78,6 +82,7 @@ export async function runPhase(target: SagaTarget, spec: PhaseSpec, log: (line: 
   const { pending, timedOut } = await waitSettled(target, spec, placement, startedMs, everySecond, log);
   const cpuAfter = cpuOf(target);
   const bench = process.cpuUsage(benchBefore);
+  const eventLoop = await eventLoopOf(target);
   const wallSeconds = (Date.now() - startedMs) / 1000;
   sampleRss();
   const ids = placement.ids.filter((id): id is string => id !== undefined);
@@ -110,10 +115,17 @@ export async function runPhase(target: SagaTarget, spec: PhaseSpec, log: (line: 
     benchCpuSeconds: (bench.user + bench.system) / 1e6,
     wallSeconds,
     rss,
+    eventLoop,
     violations,
     relay: await target.relayLag?.(startedMs),
     tables: tablesBefore && { before: tablesBefore, during, after: (await target.tables?.())! },
   };
+}
+
+async function eventLoopOf(target: SagaTarget): Promise<Record<string, EventLoopReading | undefined>> {
+  const measured = target.processes.filter((p) => p.eventLoop);
+  const readings = await Promise.all(measured.map((p) => p.eventLoop!()));
+  return Object.fromEntries(measured.map((p, i) => [p.name, readings[i]]));
 }
 
 function cpuOf(target: SagaTarget): Record<string, number | undefined> {

@@ -25,6 +25,7 @@ function run(target: string, n: number, everyMs: number, latencyMs: number, extr
     benchCpuSeconds: 0,
     wallSeconds: 1,
     rss: {},
+    eventLoop: {},
     violations: [],
     ...extra,
   };
@@ -57,6 +58,18 @@ describe('benchTable', () => {
         .slice(1),
     ).toEqual(['10.00', '10.00', '5.00', '0.50×', '0.50×']);
     expect(line(table, 'every saga settled in time')).toMatch(/yes\s+yes\s+yes$/);
+  });
+
+  it("prints each Passo app's event loop (busy %, delay p99 ms), and — where a system has none", () => {
+    const eventLoop = { 'order-service': { busy: 0.964, delayP99Ms: 41.6 }, 'payment-service': undefined };
+    const results: Results = {
+      choreography: of(run('choreography', 11, 10, 10, { eventLoop })),
+      orchestration: of(run('orchestration', 11, 10, 10)),
+      dbos: of(run('dbos', 11, 10, 10)),
+    };
+    const row = line(benchTable(results, opts), 'event loop busy % / delay p99 ms order-service');
+    expect(row.split(/\s{3,}/).slice(1)).toEqual(['96 / 42', '—', '—']);
+    expect(benchTable(results, opts)).not.toMatch(/event loop .* payment-service/); // no app had a reading
   });
 
   it('says which phase timed out, with how many sagas still pending', () => {

@@ -54,6 +54,16 @@ export function benchTable(results: Results, opts: BenchOptions): string {
       Object.values(byPhase).some((r) => r?.figures.cpuPerSaga[p] !== undefined),
     ),
   );
+  const apps = PROCESS_ORDER.filter((p) =>
+    Object.values(results).some((byPhase) => Object.values(byPhase).some((r) => r?.figures.eventLoop[p])),
+  );
+  const loop = (phase: Phase) => {
+    for (const p of apps)
+      text(phase, `event loop busy % / delay p99 ms ${p} ⁸`, (f) => {
+        const e = f.eventLoop[p];
+        return e ? `${num(e.busy * 100)} / ${num(e.delayP99Ms)}` : '—';
+      });
+  };
   const outcome = (f: PhaseFigures) =>
     `${f.settled}/${f.accepted}${f.asPlanned === f.settled ? '' : ` (${f.settled - f.asPlanned} unplanned)`}` +
     `${f.pending ? `, ${f.pending} PENDING` : ''}${f.failed ? `, ${f.failed} failed` : ''}`;
@@ -73,6 +83,7 @@ export function benchTable(results: Results, opts: BenchOptions): string {
     metric('closed', 'CPU ms/saga, all of the above', (f) => f.cpuPerSagaTotal, 'lower', cpuMs);
     metric('closed', 'relay lag p50 ms ⁴', (f) => f.relayLag?.p50, 'lower', ms);
     metric('closed', 'relay lag p99 ms ⁴', (f) => f.relayLag?.p99, 'lower', ms);
+    loop('closed');
   }
   if (opts.phases.includes('fixed')) {
     rows.push({ section: `fixed rate: ${opts.rate} orders/s for ${opts.durationS} s (open loop)` });
@@ -97,6 +108,7 @@ export function benchTable(results: Results, opts: BenchOptions): string {
     metric('fixed', 'CPU ms/saga, all processes ³', (f) => f.cpuPerSagaTotal, 'lower', cpuMs);
     metric('fixed', 'relay lag p50 ms ⁴', (f) => f.relayLag?.p50, 'lower', ms);
     metric('fixed', 'relay lag p99 ms ⁴', (f) => f.relayLag?.p99, 'lower', ms);
+    loop('fixed');
   }
   rows.push({ section: 'checks' });
   const held = (t: string) => {
@@ -134,6 +146,8 @@ export function footnotes(): string {
     '⁷ Passo: tools/audit (the auditor); DBOS: the same promises on its tables (stock conserved, nothing reserved, money = payments).',
     '× columns: Passo relative to DBOS, above 1 Passo is ahead (throughput passo ÷ dbos; latency and CPU dbos ÷ passo).',
     "† Passo refused more than 1 % of that phase's POSTs (503): its figures cover only the orders it accepted.",
+    "⁸ each app's /metrics at the phase's start and end: passo_nodejs_eventloop_utilization (near 100 %: work waits for the",
+    "  loop) and the p99 of the default metrics' event loop delay over the phase (Passo only).",
   ].join('\n');
 }
 

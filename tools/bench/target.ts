@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import type { PlannedOrder, Workload } from '../compare/workload';
 import { STATE_DIR } from '../devstack/paths';
 import { processName } from '../devstack/ports';
+import { type EventLoopReading, scrapeEventLoop } from './event-loop';
 import { processCpu, readStat, rssMiB, treeCpu } from './proc';
 
 /** One order as the system's database has it at the end of a phase. */
@@ -21,6 +22,8 @@ export interface MeasuredProcess {
   name: string;
   cpu(): number | undefined;
   rss?(): number | undefined;
+  /** A Passo app: its event loop since the previous call (its /metrics). */
+  eventLoop?(): Promise<EventLoopReading | undefined>;
 }
 
 /** Row counts of the outbox and inbox tables, per database. */
@@ -46,10 +49,11 @@ export interface SagaTarget {
   readonly clock: string;
 }
 
-export const appProcess = (name: string, pid: number | undefined): MeasuredProcess => ({
+export const appProcess = (name: string, pid: number | undefined, metricsUrl?: string): MeasuredProcess => ({
   name,
   cpu: () => (pid === undefined ? undefined : processCpu(pid)),
   rss: () => (pid === undefined ? undefined : rssMiB(pid)),
+  eventLoop: metricsUrl === undefined ? undefined : () => scrapeEventLoop(metricsUrl),
 });
 
 /**

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per app instance, so several apps can share a process (tests) without clashes. */
 @Injectable()
@@ -16,6 +17,18 @@ export class MetricsRegistry extends Registry {
   constructor() {
     super();
     collectDefaultMetrics({ register: this, prefix: 'passo_' });
+    let since: EventLoopUtilization = performance.eventLoopUtilization();
+    // Node's own saturation signal: near 1, work waits for the loop (the default metrics' lag shows how long).
+    new Gauge({
+      name: 'passo_nodejs_eventloop_utilization',
+      help: 'Share of the time since the previous scrape the event loop was busy (0 to 1)',
+      registers: [this],
+      collect() {
+        const now = performance.eventLoopUtilization();
+        this.set(performance.eventLoopUtilization(now, since).utilization);
+        since = now;
+      },
+    });
   }
 }
 
