@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Envelope } from '@passo/contracts';
 import { joinUnitOfWork, runInUnitOfWork, type TransactionRunner, type SqlExecutor } from '@passo/outbox';
 import * as Inventory from '@passo/prisma/inventory';
+import * as Orchestrator from '@passo/prisma/orchestrator';
 import * as Order from '@passo/prisma/order';
 import * as Payment from '@passo/prisma/payment';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -9,6 +10,7 @@ import { Client } from 'pg';
 import { ReservationsRepository } from '../../apps/inventory-service/src/reservations/reservations.repository';
 import { OrderSagaRepository } from '../../apps/order-service/src/saga/order-saga.repository';
 import { PaymentsRepository } from '../../apps/payment-service/src/payments/payments.repository';
+import { SagasRepository } from '../../apps/saga-orchestrator/src/runtime/sagas.repository';
 import { testDatabase, waitingOnLocks } from '../support/databases';
 
 /**
@@ -19,7 +21,10 @@ import { testDatabase, waitingOnLocks } from '../support/databases';
 type Client$ = TransactionRunner<SqlExecutor> & { $disconnect(): Promise<void> };
 
 /** A service's database with a Prisma client that reports its statements. */
-async function open<C extends Client$>(service: 'order' | 'inventory' | 'payment', make: (adapter: PrismaPg) => C) {
+async function open<C extends Client$>(
+  service: 'order' | 'inventory' | 'payment' | 'orchestrator',
+  make: (adapter: PrismaPg) => C,
+) {
   const db = await testDatabase(service);
   const client = make(new PrismaPg({ connectionString: db.url }));
   const statements: string[] = [];
@@ -110,6 +115,61 @@ describe('payments: a batch of charges', () => {
     expect(
       await t.db.query('SELECT 1 FROM payments WHERE order_id = ANY($1::uuid[])', [charges.map((c) => c.orderId)]),
     ).toHaveLength(6);
+  });
+});
+
+describe('payments: a batch of refunds', () => {
+  let t: Awaited<ReturnType<typeof open<Payment.PrismaClient>>>;
+  let payments: PaymentsRepository;
+  beforeAll(async () => {
+    t = await open('payment', (adapter) => new Payment.PrismaClient({ adapter, log }));
+    payments = new PaymentsRepository(t.client);
+  });
+  afterAll(() => t.close());
+
+  it('refunds each COMPLETED payment once, credits each wallet with the sum of its refunds, in one statement', async () => {
+    const [ana, bo] = [`ana-${randomUUID()}`, `bo-${randomUUID()}`];
+    await t.db.query(`INSERT INTO customers (id, balance_cents, updated_at) VALUES ($1, 0, now()), ($2, 0, now())`, [
+      ana,
+      bo,
+    ]);
+    const payment = async (customerId: string, amountCents: number, status: 'COMPLETED' | 'FAILED') => {
+      const [id, orderId] = [randomUUID(), randomUUID()];
+      await t.db.query(
+        `INSERT INTO payments (id, order_id, customer_id, amount_cents, status, reason, updated_at)
+         VALUES ($1, $2, $3, $4, $5::"PaymentStatus", $6::"PaymentFailureReason", now())`,
+        [id, orderId, customerId, amountCents, status, status === 'FAILED' ? 'INSUFFICIENT_FUNDS' : null],
+      );
+      return { id, orderId };
+    };
+    const a1 = await payment(ana, 300, 'COMPLETED');
+    const a2 = await payment(ana, 200, 'COMPLETED');
+    const failed = await payment(ana, 999, 'FAILED');
+    const b1 = await payment(bo, 50, 'COMPLETED');
+    const wrongOrder = { id: b1.id, orderId: randomUUID() };
+    t.statements.length = 0;
+    const { results, committed } = await inOneBatch(
+      t.client,
+      [a1, a2, failed, wrongOrder, b1, a1].map((p) => (tx) => payments.refund(tx, p.id, p.orderId)),
+    );
+    expect(committed).toBe(true);
+    expect(results.map((p) => (p ? [p.id, p.status, p.amountCents] : null))).toEqual([
+      [a1.id, 'REFUNDED', 300],
+      [a2.id, 'REFUNDED', 200],
+      null, // FAILED: nothing to give back
+      null, // not this order's payment
+      [b1.id, 'REFUNDED', 50],
+      null, // refunded already, by the first
+    ]);
+    expect(writes(t.statements)).toHaveLength(1);
+    const balances = await t.db.query<{ id: string; balance_cents: number }>(
+      'SELECT id, balance_cents FROM customers WHERE id = ANY($1) ORDER BY id COLLATE "C"',
+      [[ana, bo]],
+    );
+    expect(balances.map((row) => [row.id, row.balance_cents])).toEqual([
+      [ana, 500],
+      [bo, 50],
+    ]);
   });
 });
 
@@ -339,5 +399,76 @@ describe('orders: a batch of outcomes and of prices', () => {
     expect(results[0]).toBe(true);
     expect(String(results[1])).toMatch(/runs in orchestration: a choreography outcome cannot settle it/);
     expect([(await rowOf(ok))!.status, (await rowOf(orchestrated))!.status]).toEqual(['PENDING', 'PENDING']);
+  });
+});
+
+describe('inventory: a batch of claims', () => {
+  let t: Awaited<ReturnType<typeof open<Inventory.PrismaClient>>>;
+  const reservations = new ReservationsRepository();
+  beforeAll(async () => {
+    t = await open('inventory', (adapter) => new Inventory.PrismaClient({ adapter, log }));
+  });
+  afterAll(() => t.close());
+
+  it('claims each order once, in one statement: an order claimed before, or twice in the batch, gets false', async () => {
+    const [before, a, b] = [randomUUID(), randomUUID(), randomUUID()];
+    await t.client.$transaction((tx) => reservations.claim(tx, before, 'RELEASED'));
+    t.statements.length = 0;
+    const { results, committed } = await inOneBatch(
+      t.client,
+      [a, before, b, a].map((orderId) => (tx) => reservations.claim(tx, orderId, 'RELEASED')),
+    );
+    expect(committed).toBe(true);
+    expect(results).toEqual([true, false, true, false]);
+    expect(writes(t.statements)).toHaveLength(1);
+    const rows = await t.db.query<{ status: string }>(
+      'SELECT status::text FROM reservations WHERE order_id = ANY($1::uuid[])',
+      [[a, b, before]],
+    );
+    expect(rows.map((r) => r.status)).toEqual(['RELEASED', 'RELEASED', 'RELEASED']);
+  });
+});
+
+describe('orchestrator: a batch of steps that changed nothing', () => {
+  let t: Awaited<ReturnType<typeof open<Orchestrator.PrismaClient>>>;
+  let sagas: SagasRepository;
+  beforeAll(async () => {
+    t = await open('orchestrator', (adapter) => new Orchestrator.PrismaClient({ adapter, log }));
+    sagas = new SagasRepository(t.client);
+  });
+  afterAll(() => t.close());
+
+  it("logs every saga's step in one statement, in the order they were logged", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await t.db.query(
+      `INSERT INTO saga_instances (order_id, state, data, deadline, updated_at)
+       VALUES ($1, 'CANCELLED', '{}', now(), now()), ($2, 'CONFIRMED', '{}', now(), now())`,
+      [a, b],
+    );
+    const step = (name: string) => ({ name, status: 'CANCELLED', detail: { transition: name } });
+    t.statements.length = 0;
+    const { committed } = await inOneBatch(
+      t.client,
+      [
+        [a, 'StockReleased'],
+        [b, 'OrderConfirmed'],
+        [a, 'PaymentRefunded'],
+      ].map(
+        ([orderId, name]) =>
+          (tx) =>
+            sagas.appendStep(tx, orderId!, step(name!)),
+      ),
+    );
+    expect(committed).toBe(true);
+    expect(writes(t.statements)).toHaveLength(1);
+    const rows = await t.db.query<{ order_id: string; name: string; detail: { transition: string } }>(
+      'SELECT order_id::text, name, detail FROM saga_steps WHERE order_id = ANY($1::uuid[]) ORDER BY id',
+      [[a, b]],
+    );
+    expect(rows.map((r) => [r.order_id, r.name, r.detail.transition])).toEqual([
+      [a, 'StockReleased', 'StockReleased'],
+      [b, 'OrderConfirmed', 'OrderConfirmed'],
+      [a, 'PaymentRefunded', 'PaymentRefunded'],
+    ]);
   });
 });

@@ -40,12 +40,25 @@ export class ReservationsRepository {
    * Inserts the order's one reservation unless it has one: false when it had. A concurrent claim
    * for the same order waits for this transaction to settle, then sees its outcome.
    */
-  async claim(tx: Tx, orderId: string, status: 'RESERVED' | 'RELEASED'): Promise<boolean> {
-    const inserted = await tx.$executeRaw`
-      INSERT INTO reservations (order_id, status, amount_cents, updated_at)
-      VALUES (${orderId}::uuid, ${status}::"ReservationStatus", 0, now()) ON CONFLICT (order_id) DO NOTHING`;
-    return inserted === 1;
+  claim(tx: Tx, orderId: string, status: 'RESERVED' | 'RELEASED'): Promise<boolean> {
+    return this.claims.run(tx, { orderId, status });
   }
+
+  /** A consumed batch's claims in one statement; an order claimed twice in it gets true the first time only. */
+  private readonly claims = new BatchedEffect<Tx, { orderId: string; status: 'RESERVED' | 'RELEASED' }, boolean>(
+    async (tx, items) => {
+      const rows = await tx.$queryRaw<Array<{ orderId: string }>>`
+        INSERT INTO reservations (order_id, status, amount_cents, updated_at)
+        SELECT order_id, status::"ReservationStatus", 0, now()
+          FROM unnest(${items.map((i) => i.orderId)}::uuid[], ${items.map((i) => i.status)}::text[])
+               WITH ORDINALITY AS c(order_id, status, n)
+         ORDER BY n
+        ON CONFLICT (order_id) DO NOTHING
+        RETURNING order_id::text AS "orderId"`;
+      const inserted = new Set(rows.map((row) => row.orderId));
+      return items.map(({ orderId }) => inserted.delete(orderId.toLowerCase()));
+    },
+  );
 
   /**
    * The order's one reservation, decided and written in one statement: the products locked in

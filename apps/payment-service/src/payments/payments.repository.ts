@@ -135,18 +135,42 @@ export class PaymentsRepository {
    * row, so it cannot lock the wallet first); the credit is an atomic increment, so concurrent
    * charges and refunds never lose one.
    */
-  async refund(tx: Tx, id: string, orderId: string): Promise<Payment | null> {
-    const [refunded] = await tx.$queryRaw<Payment[]>`
-      WITH refunded AS (
-        UPDATE payments SET status = 'REFUNDED', updated_at = now()
-         WHERE id = ${id}::uuid AND order_id = ${orderId}::uuid AND status = 'COMPLETED'
-        RETURNING *),
-      credited AS (
-        UPDATE customers c SET balance_cents = c.balance_cents + r.amount_cents, updated_at = now()
-          FROM refunded r WHERE c.id = r.customer_id)
-      SELECT ${PAYMENT} FROM refunded`;
-    return refunded ?? null;
+  refund(tx: Tx, id: string, orderId: string): Promise<Payment | null> {
+    return this.refunds.run(tx, { id, orderId });
   }
+
+  /**
+   * A consumed batch's refunds in one statement: the payments locked in id order, each wallet
+   * credited once with the sum of its refunds (an UPDATE … FROM would apply only one of them).
+   * A payment twice in the batch is refunded the first time only.
+   */
+  private readonly refunds = new BatchedEffect<Tx, { id: string; orderId: string }, Payment | null>(
+    async (tx, items) => {
+      const refunded = await tx.$queryRaw<Payment[]>`
+        WITH want AS (
+            SELECT * FROM unnest(${items.map((i) => i.id)}::uuid[], ${items.map((i) => i.orderId)}::uuid[]) AS w(id, order_id)),
+          locked AS (
+            SELECT p.id FROM payments p JOIN want w ON p.id = w.id AND p.order_id = w.order_id
+             ORDER BY p.id FOR UPDATE OF p),
+          refunded AS (
+            UPDATE payments p SET status = 'REFUNDED', updated_at = now()
+              FROM locked l WHERE p.id = l.id AND p.status = 'COMPLETED'
+            RETURNING p.*),
+          credited AS (
+            UPDATE customers c SET balance_cents = c.balance_cents + r.amount_cents, updated_at = now()
+              FROM (SELECT customer_id, sum(amount_cents)::int AS amount_cents FROM refunded GROUP BY customer_id) r
+             WHERE c.id = r.customer_id)
+        SELECT ${PAYMENT} FROM refunded`;
+      // By payment and order: an item naming another order's payment refunds nothing.
+      const key = (id: string, orderId: string) => `${id.toLowerCase()} ${orderId.toLowerCase()}`;
+      const moved = new Map(refunded.map((payment) => [key(payment.id, payment.orderId), payment]));
+      return items.map(({ id, orderId }) => {
+        const payment = moved.get(key(id, orderId));
+        moved.delete(key(id, orderId));
+        return payment ?? null;
+      });
+    },
+  );
 }
 
 /** The unique order_id refused a second payment row for one order (P2002 from a model query, P2010 from raw). */

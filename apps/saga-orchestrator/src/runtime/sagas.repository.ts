@@ -136,11 +136,21 @@ export class SagasRepository {
   });
 
   /** Logs a step that changed nothing (an ignored or duplicate reply). */
-  async appendStep(tx: Tx, orderId: string, { name, status, detail }: StepRecord): Promise<void> {
+  async appendStep(tx: Tx, orderId: string, step: StepRecord): Promise<void> {
+    await this.steps.run(tx, { orderId, step });
+  }
+
+  /** Every such step of a consumed batch in one statement, in the order they were logged. */
+  private readonly steps = new BatchedEffect<Tx, { orderId: string; step: StepRecord }, void>(async (tx, items) => {
     await tx.$executeRaw`
       INSERT INTO saga_steps (order_id, name, status, detail)
-      VALUES (${orderId}::uuid, ${name}, ${status}, ${JSON.stringify(detail)}::jsonb)`;
-  }
+      SELECT order_id, name, status, detail::jsonb
+        FROM unnest(${items.map((i) => i.orderId)}::uuid[], ${items.map((i) => i.step.name)}::text[],
+                    ${items.map((i) => i.step.status)}::text[], ${items.map((i) => JSON.stringify(i.step.detail))}::text[])
+             WITH ORDINALITY AS s(order_id, name, status, detail, n)
+       ORDER BY n`;
+    return items.map(() => undefined);
+  });
 
   /** Active sagas whose deadline has passed, oldest deadline first. */
   async overdue(now: Date, limit: number): Promise<string[]> {
