@@ -71,6 +71,40 @@ describe('a batched effect (one statement for a batch of messages)', () => {
     expect(await f.transactions()).toEqual([[first.id, other.id, second.id]]);
   });
 
+  it("runs two effects that flush on the same turn one after the other: never two statements at once on the batch's connection", async () => {
+    const hold = holdQueue(orderPlaced());
+    let running = 0;
+    let most = 0;
+    const slow = (label: string) =>
+      new BatchedEffect<Tx, string, number>(async (tx, ids) => {
+        most = Math.max(most, ++running);
+        try {
+          await tx.$queryRawUnsafe('SELECT pg_sleep(0.05)::text');
+          await tx.$executeRawUnsafe(
+            `INSERT INTO batch_effects (message_id, label) SELECT id, $2 FROM unnest($1::uuid[]) AS u(id)`,
+            ids,
+            label,
+          );
+          return ids.map((_, i) => i + 1);
+        } finally {
+          running--;
+        }
+      });
+    const [left, right] = [slow('left'), slow('right')];
+    const sent = ['order-a', 'order-b', 'order-c', 'order-d'].map(ordered);
+    const t = await boot(async (envelope) => {
+      if (await hold.holds(envelope)) return;
+      const effect = ['order-a', 'order-c'].includes(envelope.correlationId) ? left : right;
+      await f.handle(envelope, (tx) => effect.run(tx, envelope.id));
+    }, f.options);
+    await hold.asOneBatch(t, sent.length, async () => {
+      for (const envelope of sent) await t.publish(envelope);
+    });
+    await t.settled();
+    expect(most).toBe(1);
+    expect((await f.transactions()).map((ids) => [...ids].sort())).toEqual([sent.map((e) => e.id).sort()]);
+  });
+
   it('rolls a batch back when its effect cannot decide it as one (BatchNeedsSplit) and runs each message alone, each effect once', async () => {
     const hold = holdQueue(orderPlaced());
     const { effect, calls } = recordingEffect((ids) => ids.length > 1);

@@ -28,6 +28,13 @@ interface Waiting<I, O> {
  */
 export class BatchedEffect<Tx extends SqlExecutor, I, O> {
   private readonly waiting = new WeakMap<UnitOfWork, Waiting<I, O>[]>();
+  /**
+   * Per unit, the last flush of any batched effect on it: effects that flush on the same turn (a
+   * batch's creations and its updates, say) run one after the other. The connection would run
+   * their statements in turn anyway; pg only queues a query sent while another runs, and pg 9
+   * refuses it.
+   */
+  private static readonly lanes = new WeakMap<UnitOfWork, Promise<unknown>>();
 
   constructor(private readonly runMany: RunMany<Tx, I, O>) {}
 
@@ -47,11 +54,19 @@ export class BatchedEffect<Tx extends SqlExecutor, I, O> {
   private async flush(tx: Tx, unit: UnitOfWork): Promise<void> {
     const queue = this.waiting.get(unit) ?? [];
     this.waiting.delete(unit);
-    try {
-      const results = await this.runMany(
+    const before = BatchedEffect.lanes.get(unit) ?? Promise.resolve();
+    const ran = before.then(() =>
+      this.runMany(
         tx,
         queue.map((waiting) => waiting.item),
-      );
+      ),
+    );
+    BatchedEffect.lanes.set(
+      unit,
+      ran.catch(() => undefined),
+    );
+    try {
+      const results = await ran;
       if (results.length !== queue.length) {
         throw new Error(`a batched effect returned ${results.length} results for ${queue.length} items`);
       }
