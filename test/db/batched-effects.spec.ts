@@ -55,7 +55,7 @@ async function inOneBatch<Tx extends SqlExecutor, R>(db: TransactionRunner<Tx>, 
 
 const writes = (statements: string[]) => statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)/.test(sql.trim()));
 
-describe('payments: a batch of charges', () => {
+describe('payments: a batch of charges, of refunds', () => {
   let t: Awaited<ReturnType<typeof open<Payment.PrismaClient>>>;
   let payments: PaymentsRepository;
   beforeAll(async () => {
@@ -116,16 +116,6 @@ describe('payments: a batch of charges', () => {
       await t.db.query('SELECT 1 FROM payments WHERE order_id = ANY($1::uuid[])', [charges.map((c) => c.orderId)]),
     ).toHaveLength(6);
   });
-});
-
-describe('payments: a batch of refunds', () => {
-  let t: Awaited<ReturnType<typeof open<Payment.PrismaClient>>>;
-  let payments: PaymentsRepository;
-  beforeAll(async () => {
-    t = await open('payment', (adapter) => new Payment.PrismaClient({ adapter, log }));
-    payments = new PaymentsRepository(t.client);
-  });
-  afterAll(() => t.close());
 
   it('refunds each COMPLETED payment once, credits each wallet with the sum of its refunds, in one statement', async () => {
     const [ana, bo] = [`ana-${randomUUID()}`, `bo-${randomUUID()}`];
@@ -173,7 +163,7 @@ describe('payments: a batch of refunds', () => {
   });
 });
 
-describe('inventory: a batch of reservations, then of settlements', () => {
+describe('inventory: a batch of reservations, then of settlements, and of claims', () => {
   let t: Awaited<ReturnType<typeof open<Inventory.PrismaClient>>>;
   const reservations = new ReservationsRepository();
   beforeAll(async () => {
@@ -304,6 +294,24 @@ describe('inventory: a batch of reservations, then of settlements', () => {
       await rival.end();
     }
   });
+
+  it('claims each order once, in one statement: an order claimed before, or twice in the batch, gets false', async () => {
+    const [before, a, b] = [randomUUID(), randomUUID(), randomUUID()];
+    await t.client.$transaction((tx) => reservations.claim(tx, before, 'RELEASED'));
+    t.statements.length = 0;
+    const { results, committed } = await inOneBatch(
+      t.client,
+      [a, before, b, a].map((orderId) => (tx) => reservations.claim(tx, orderId, 'RELEASED')),
+    );
+    expect(committed).toBe(true);
+    expect(results).toEqual([true, false, true, false]);
+    expect(writes(t.statements)).toHaveLength(1);
+    const rows = await t.db.query<{ status: string }>(
+      'SELECT status::text FROM reservations WHERE order_id = ANY($1::uuid[])',
+      [[a, b, before]],
+    );
+    expect(rows.map((r) => r.status)).toEqual(['RELEASED', 'RELEASED', 'RELEASED']);
+  });
 });
 
 describe('orders: a batch of outcomes and of prices', () => {
@@ -399,33 +407,6 @@ describe('orders: a batch of outcomes and of prices', () => {
     expect(results[0]).toBe(true);
     expect(String(results[1])).toMatch(/runs in orchestration: a choreography outcome cannot settle it/);
     expect([(await rowOf(ok))!.status, (await rowOf(orchestrated))!.status]).toEqual(['PENDING', 'PENDING']);
-  });
-});
-
-describe('inventory: a batch of claims', () => {
-  let t: Awaited<ReturnType<typeof open<Inventory.PrismaClient>>>;
-  const reservations = new ReservationsRepository();
-  beforeAll(async () => {
-    t = await open('inventory', (adapter) => new Inventory.PrismaClient({ adapter, log }));
-  });
-  afterAll(() => t.close());
-
-  it('claims each order once, in one statement: an order claimed before, or twice in the batch, gets false', async () => {
-    const [before, a, b] = [randomUUID(), randomUUID(), randomUUID()];
-    await t.client.$transaction((tx) => reservations.claim(tx, before, 'RELEASED'));
-    t.statements.length = 0;
-    const { results, committed } = await inOneBatch(
-      t.client,
-      [a, before, b, a].map((orderId) => (tx) => reservations.claim(tx, orderId, 'RELEASED')),
-    );
-    expect(committed).toBe(true);
-    expect(results).toEqual([true, false, true, false]);
-    expect(writes(t.statements)).toHaveLength(1);
-    const rows = await t.db.query<{ status: string }>(
-      'SELECT status::text FROM reservations WHERE order_id = ANY($1::uuid[])',
-      [[a, b, before]],
-    );
-    expect(rows.map((r) => r.status)).toEqual(['RELEASED', 'RELEASED', 'RELEASED']);
   });
 });
 
