@@ -3,11 +3,12 @@ import { effectViolations } from './effects';
 import { readEffects, readOrders, readOutbox, type OrderRow } from './snapshot';
 import type { AuditDatabases, AuditOptions, AuditResult } from './types';
 import { unsettledViolation } from './unsettled';
+import { OUTBOX_RETENTION } from '../../libs/platform/src/config/env';
 
 export const DEFAULT_DEADLINE_MS = 30_000;
 export const DEFAULT_GRACE_MS = 10_000;
 /** The apps' OUTBOX_RETENTION_MS default. */
-export const DEFAULT_RETENTION_MS = 86_400_000;
+export const DEFAULT_RETENTION_MS = OUTBOX_RETENTION.defaultMs;
 
 /**
  * docs/ARCHITECTURE.md, "Failure semantics" 1–4, checked from the databases (read only: the

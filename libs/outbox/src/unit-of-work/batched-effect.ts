@@ -32,7 +32,8 @@ export class BatchedEffect<Tx extends SqlExecutor, I, O> {
    * Per unit, the last flush of any batched effect on it: effects that flush on the same turn (a
    * batch's creations and its updates, say) run one after the other. The connection would run
    * their statements in turn anyway; pg only queues a query sent while another runs, and pg 9
-   * refuses it.
+   * refuses it. So a `runMany` must not itself call a batched effect of its unit: it would wait
+   * for its own flush.
    */
   private static readonly lanes = new WeakMap<UnitOfWork, Promise<unknown>>();
 
