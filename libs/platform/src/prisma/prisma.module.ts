@@ -2,6 +2,7 @@ import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutd
 import { ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlExecutor, TransactionRunner } from '@passo/outbox';
+import { deferredBeginPool } from './deferred-begin';
 import { statementNames } from './statement-names';
 
 /** What the platform needs of a generated Prisma client (each service has its own). */
@@ -26,19 +27,21 @@ export interface PrismaModuleOptions<T extends PrismaClientLike> {
 }
 
 /**
- * The adapter every app's clients use: a pool of `max`, and named (prepared) statements, each
- * parsed and planned once per connection (statementNames).
+ * The adapter every app's clients use: a pool of `max`, named (prepared) statements, each parsed
+ * and planned once per connection (statementNames), and each transaction's BEGIN written with its
+ * first statement (deferredBeginPool).
  */
 export function prismaAdapter(connectionString: string, max: number, poolTimeoutMs: number): PrismaPg {
   return new PrismaPg(
-    {
+    deferredBeginPool({
       connectionString,
       max,
       // How long a query waits for a free connection (or to connect): then it fails, and a
       // request answers 503 instead of hanging — nor does an unreachable database hang it.
       connectionTimeoutMillis: poolTimeoutMs,
-    },
-    { statementNameGenerator: statementNames() },
+    }),
+    // The pool is the adapter's own: $disconnect ends it.
+    { statementNameGenerator: statementNames(), disposeExternalPool: true },
   );
 }
 
