@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OrderView } from '@passo/contracts';
-import { startApp, type AppProcess } from '../support/app-process';
-import { testNatsUrl, type TestDatabase } from '../support/databases';
+import type { AppProcess } from '../support/app-process';
+import type { TestDatabase } from '../support/databases';
 import { eventually } from '../support/eventually';
 import { fields, http } from '../support/http';
 import { readOrderPlaced } from '../support/nats';
@@ -190,11 +190,8 @@ describe('order-service HTTP API', () => {
     });
 
     it('is shared by every replica (persisted, not in memory)', async () => {
-      const replica = await startApp('order-service', {
-        ORDER_DATABASE_URL: db.url,
-        NATS_URL: testNatsUrl(),
-        SAGA_MODE: 'choreography',
-      });
+      // Same database, broker and streams as the first (its streams go with the service's).
+      const replica = await service.replica();
       try {
         await http('PUT', `${app.url}/saga-mode`, { mode: 'orchestration' });
         expect((await http('GET', `${replica.url}/saga-mode`)).body).toEqual({ mode: 'orchestration' });

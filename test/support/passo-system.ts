@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ServiceName } from '../../tools/services/services';
-import { PassoSystem, type ServiceApp } from '../../tools/system/passo-system';
+import { PassoSystem, type PassoSystemOptions, type ServiceApp } from '../../tools/system/passo-system';
 import { TEST_READY, testAppEnv } from './app-process';
 import { testDatabase, testNatsUrl, type TestDatabase } from './databases';
+import { deleteTestStreams } from './test-streams';
 
 export interface TestServers {
   /** Makes one service's database (default: a copy of the shared server's template). */
@@ -25,7 +26,7 @@ export interface TestSystemOptions {
  * quiet with every line kept for the test, started once they answer.
  */
 export function testPassoSystem({ env = {}, appEnv = {}, servers = {} }: TestSystemOptions = {}) {
-  return new PassoSystem<TestDatabase>({
+  return new TestPassoSystem(servers.natsUrl === undefined, {
     prefix: `t${randomBytes(4).toString('hex')}`,
     natsUrl: servers.natsUrl ?? testNatsUrl(),
     database: servers.database ?? testDatabase,
@@ -34,4 +35,22 @@ export function testPassoSystem({ env = {}, appEnv = {}, servers = {} }: TestSys
     spawn: () => ({ keepOutput: true }),
     ready: TEST_READY,
   });
+}
+
+/** Deletes its streams when it stops, on the suite's broker (a test's own broker is gone by then). */
+class TestPassoSystem extends PassoSystem<TestDatabase> {
+  constructor(
+    private readonly onSuiteBroker: boolean,
+    options: PassoSystemOptions<TestDatabase>,
+  ) {
+    super(options);
+  }
+
+  protected override async teardown(options: { signalled?: boolean }): Promise<void> {
+    try {
+      await super.teardown(options);
+    } finally {
+      if (this.onSuiteBroker) await deleteTestStreams([this.prefix]);
+    }
+  }
 }

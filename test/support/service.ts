@@ -2,7 +2,6 @@ import type { MessageContract } from '@passo/contracts';
 import { ensureStreams, Topology } from '@passo/outbox';
 import type { JetStreamManager } from 'nats';
 import type { PassoSystem, ServiceApp } from '../../tools/system/passo-system';
-import { deleteStreamsOf } from '../../tools/system/streams';
 import { type AppProcess, startApp } from './app-process';
 import type { TestDatabase } from './databases';
 import { natsConnection } from './nats';
@@ -65,8 +64,6 @@ export class TestService {
 
   async stop(): Promise<void> {
     await Promise.all(this.replicas.map((app) => app.stop()));
-    await this.system.stop();
-    // As the tests always did: a stream left behind must not fail the file.
-    await deleteStreamsOf(this.jsm, this.prefix).catch(() => undefined);
+    await this.system.stop(); // its streams with it (testPassoSystem)
   }
 }
