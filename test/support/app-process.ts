@@ -24,13 +24,6 @@ export const testAppEnv = (name: AppInfo['name']) => ({ LOG_LEVEL: 'warn', ...ap
 /** A test's app is started once it answers HTTP at all (healthy or not: some tests check its 503s). */
 export const TEST_READY: ReadyOptions = { until: 'answering', timeoutMs: 30_000 };
 
-/** The prefixes spawnApp chose itself: their streams are deleted once the test file is done. */
-const ownPrefixes = new Set<string>();
-afterAll(async () => {
-  if (ownPrefixes.size > 0) await deleteTestStreams([...ownPrefixes]);
-  ownPrefixes.clear();
-});
-
 /**
  * Spawns a built app (test global setup builds them) with exactly the env given, plus PATH and
  * the app's own NATS user (`NATS_USER`/`NATS_PASSWORD` in `env` win over it).
@@ -39,10 +32,13 @@ export async function spawnApp(name: AppInfo['name'], env: Record<string, string
   const port = Number(env.PORT ?? (await freePort()));
   // Its own streams and consumer groups: never a developer's running system's (or another test's).
   const defaults = { PASSO_TOPOLOGY_PREFIX: `t${randomUUID().slice(0, 8)}`, ...testAppEnv(name) };
-  if (env.PASSO_TOPOLOGY_PREFIX === undefined) ownPrefixes.add(defaults.PASSO_TOPOLOGY_PREFIX);
   // The one way the tools spawn an app (tools/system/app-processes.ts): cwd outside the project,
   // so a developer's .env (from `npm run infra`) does not leak into tests.
-  return spawnRunApp(name, port, { ...defaults, ...env }, () => undefined, { keepOutput: true });
+  const app = spawnRunApp(name, port, { ...defaults, ...env }, () => undefined, { keepOutput: true });
+  // A prefix chosen here is this process's alone: its streams go once it has exited.
+  if (env.PASSO_TOPOLOGY_PREFIX === undefined)
+    void app.exited.then(() => deleteTestStreams([defaults.PASSO_TOPOLOGY_PREFIX]));
+  return app;
 }
 
 /** Spawns an app and waits until it answers HTTP (not necessarily healthy). */
