@@ -37,7 +37,7 @@ export async function spawnApp(name: AppInfo['name'], env: Record<string, string
   const app = spawnRunApp(name, port, { ...defaults, ...env }, () => undefined, { keepOutput: true });
   // A prefix chosen here is this process's alone: its streams go once it has exited.
   if (env.PASSO_TOPOLOGY_PREFIX === undefined)
-    void app.exited.then(() => deleteTestStreams([defaults.PASSO_TOPOLOGY_PREFIX]));
+    void app.exited.then(() => deleteTestStreams(defaults.PASSO_TOPOLOGY_PREFIX));
   return app;
 }
 

@@ -50,7 +50,7 @@ class TestPassoSystem extends PassoSystem<TestDatabase> {
     try {
       await super.teardown(options);
     } finally {
-      if (this.onSuiteBroker) await deleteTestStreams([this.prefix]);
+      if (this.onSuiteBroker) await deleteTestStreams(this.prefix);
     }
   }
 }
