@@ -128,6 +128,18 @@ describe('order-service HTTP API', () => {
     expect(response.body.message).toContain('Content-Type: application/json');
   });
 
+  it.each([
+    ['text/plain', JSON.stringify(order)],
+    ['application/x-www-form-urlencoded', 'customerId=alice&items=BOOK-1'],
+    ['application/xml', '<order customerId="alice"/>'],
+  ])('does not read a %s body as an order: 400 saying what is expected, nothing written', async (type, raw) => {
+    const before = await http<unknown[]>('GET', `${app.url}/orders?limit=100`);
+    const response = await http<{ message: string }>('POST', `${app.url}/orders`, raw, { 'content-type': type });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain('Content-Type: application/json');
+    expect((await http<unknown[]>('GET', `${app.url}/orders?limit=100`)).body).toEqual(before.body);
+  });
+
   it('rejects a body over the size limit with a 413', async () => {
     const huge = { ...order, customerId: 'x'.repeat(200_000) };
     expect((await post(huge)).status).toBe(413);

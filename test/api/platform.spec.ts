@@ -5,6 +5,21 @@ import { testDatabase, testNatsUrl, type TestDatabase } from '../support/databas
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 
+interface RequestLine {
+  msg?: string;
+  req?: { id?: string; url?: string };
+  res?: { statusCode?: number };
+}
+
+/** The JSON lines pino-http wrote when a request completed. */
+function requestLines(output: string): RequestLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as RequestLine)
+    .filter((line) => line.msg === 'request completed');
+}
+
 describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -40,6 +55,16 @@ describe.each(APPS)('$name platform', ({ name, databaseUrlVar }) => {
       expect(metrics.status).toBe(200);
       expect(metrics.body).toContain('passo_http_request_duration_seconds_bucket');
       expect(metrics.body).toContain('route="/health"');
+      // A request is logged once with its id (the caller's when given); the probes' and scrapers' are not.
+      const missing = await http('GET', `${app.url}/nothing-here`, undefined, { 'X-Request-Id': 'trace-me-43' });
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('x-request-id')).toBe('trace-me-43');
+      const logged = () => requestLines(app.output());
+      await eventually(() => logged().some((line) => line.req?.id === 'trace-me-43'), 5_000);
+      expect(logged().filter((line) => line.req?.id === 'trace-me-43')).toEqual([
+        expect.objectContaining({ req: expect.objectContaining({ url: '/nothing-here' }), res: { statusCode: 404 } }),
+      ]);
+      expect(logged().filter((line) => ['/health', '/metrics'].includes(line.req?.url ?? ''))).toEqual([]);
     } finally {
       expect(await app.stop('SIGTERM')).toBe(0);
     }

@@ -1,4 +1,4 @@
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
@@ -11,7 +11,7 @@ import { labEnabled, labParts } from './lab/lab.providers';
 import { ShutdownLogService } from './lifecycle/shutdown-log.service';
 import { DatabaseUnavailableFilter } from './http/database-unavailable.filter';
 import { loggerOptions } from './logging/logger.options';
-import { HttpMetricsMiddleware, MetricsController, MetricsRegistry } from './metrics/metrics';
+import { MetricsController, MetricsRegistry } from './metrics/metrics';
 import { NatsConnectionService } from './nats/nats-connection.service';
 import { PrismaModule, type PrismaClientLike, type PrismaModuleOptions } from './prisma/prisma.module';
 
@@ -25,7 +25,7 @@ export interface PlatformOptions<T extends PrismaClientLike> {
 
 /** Everything an app shares: validated config, logs, Prisma, NATS, /health and /metrics. */
 @Module({})
-export class PlatformModule implements NestModule {
+export class PlatformModule {
   static forRoot<T extends PrismaClientLike>(options: PlatformOptions<T>): DynamicModule {
     // Read at import time, after bootstrap validated the environment (PASSO_LAB is `on` or `off`).
     const lab = labParts(labEnabled());
@@ -55,15 +55,10 @@ export class PlatformModule implements NestModule {
         ...lab.providers,
         MetricsRegistry,
         NatsConnectionService,
-        HttpMetricsMiddleware,
         ShutdownLogService,
         { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
       ],
       exports: [MetricsRegistry, NatsConnectionService, LAB],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
   }
 }

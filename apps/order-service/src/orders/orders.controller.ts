@@ -9,7 +9,7 @@ import {
   type PlaceOrderRequest,
 } from '@passo/contracts';
 import { ZodValidationPipe } from '@passo/platform';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { GetOrder } from './get-order.handler';
 import { ListOrders } from './list-orders.handler';
 import { PlaceOrder, type PlaceOrderResult } from './place-order.handler';
@@ -28,7 +28,7 @@ export class OrdersController {
   async place(
     @Body(new ZodValidationPipe(PlaceOrderSchema)) body: PlaceOrderRequest,
     @Headers('idempotency-key') rawIdempotencyKey: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<OrderView> {
     const idempotencyKey = idempotencyKeyPipe.transform(rawIdempotencyKey);
     const { order, created } = await this.commands.execute<PlaceOrder, PlaceOrderResult>(

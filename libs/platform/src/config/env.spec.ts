@@ -1,4 +1,4 @@
-import { InvalidConfigError, appEnvSchema, parseEnv, resolveNatsCredentials } from './env';
+import { InvalidConfigError, appEnvSchema, bodyLimitBytes, parseEnv, resolveNatsCredentials } from './env';
 
 describe('parseEnv(appEnvSchema)', () => {
   const schema = appEnvSchema('ORDER_DATABASE_URL', 3001);
@@ -84,6 +84,21 @@ describe('parseEnv(appEnvSchema)', () => {
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]).toMatch(new RegExp(`^${name} `));
     expect(error.message).not.toContain(value);
+  });
+});
+
+describe('bodyLimitBytes', () => {
+  it.each([
+    ['512b', 512],
+    ['100kb', 102_400],
+    ['2KB', 2_048],
+    ['1mb', 1_048_576],
+  ])('reads %s as %d bytes (1kb = 1,024 bytes)', (limit, bytes) => {
+    expect(bodyLimitBytes(limit)).toBe(bytes);
+  });
+
+  it('refuses what the schema would refuse', () => {
+    expect(() => bodyLimitBytes('huge')).toThrow('HTTP_BODY_LIMIT huge must look like 100kb');
   });
 });
 

@@ -42,6 +42,16 @@ export function resolveNatsCredentials(
   };
 }
 
+const BODY_LIMIT = /^(\d+)(b|kb|mb)$/i;
+const BODY_LIMIT_UNITS: Record<string, number> = { b: 1, kb: 1_024, mb: 1_024 * 1_024 };
+
+/** HTTP_BODY_LIMIT (`100kb`, checked by appEnvSchema) in bytes; 1kb is 1,024 bytes, as Express's parser read it. */
+export function bodyLimitBytes(limit: string): number {
+  const [, count, unit] = BODY_LIMIT.exec(limit) ?? [];
+  if (!count || !unit) throw new RangeError(`HTTP_BODY_LIMIT ${limit} must look like 100kb`);
+  return Number(count) * BODY_LIMIT_UNITS[unit.toLowerCase()]!;
+}
+
 /** Variables every app reads. Each app adds its own database URL (and more) on top. */
 export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar, defaultPort: number) {
   const own = perAppNatsVars(databaseUrlVar);
@@ -50,10 +60,7 @@ export function appEnvSchema<const UrlVar extends string>(databaseUrlVar: UrlVar
     NATS_URL: natsUrls,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
-    HTTP_BODY_LIMIT: z
-      .string()
-      .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb')
-      .default('100kb'),
+    HTTP_BODY_LIMIT: z.string().regex(BODY_LIMIT, 'must look like 100kb').default('100kb'),
     /** Connections for HTTP requests and the app's own jobs. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /** How long a query waits for a free connection before failing (a request then answers 503). */

@@ -1,6 +1,5 @@
-import { type ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
+import { type ArgumentsHost, Catch, HttpException, type HttpServer, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { Response } from 'express';
 import { classifyFailure, judgeFailure, type TransientReason } from '@passo/outbox';
 
 /**
@@ -30,11 +29,13 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
     if (error instanceof HttpException || !isDatabaseUnavailable(error) || host.getType() !== 'http') {
       return super.catch(error, host);
     }
-    host
-      .switchToHttp()
-      .getResponse<Response>()
-      .status(HttpStatus.SERVICE_UNAVAILABLE)
-      .setHeader('Retry-After', '1')
-      .json({ statusCode: 503, error: 'Service Unavailable', message: MESSAGES[judgeFailure(error).reason!] });
+    const adapter = (this.applicationRef ?? this.httpAdapterHost!.httpAdapter) as HttpServer;
+    const response: unknown = host.switchToHttp().getResponse();
+    adapter.setHeader(response, 'Retry-After', '1');
+    adapter.reply(
+      response,
+      { statusCode: 503, error: 'Service Unavailable', message: MESSAGES[judgeFailure(error).reason!] },
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
   }
 }

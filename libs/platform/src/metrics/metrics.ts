@@ -1,5 +1,5 @@
-import { Controller, Get, Header, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { Controller, Get, Header, Injectable } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -32,19 +32,17 @@ export class MetricsRegistry extends Registry {
   }
 }
 
-@Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
-  constructor(private readonly registry: MetricsRegistry) {}
-
-  use(req: Request, res: Response, next: NextFunction): void {
-    const end = this.registry.httpDuration.startTimer();
-    res.once('finish', () => {
-      // The matched route pattern (not the raw URL) keeps label cardinality bounded.
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      end({ method: req.method, route, status: String(res.statusCode) });
-    });
-    next();
-  }
+/** Times every request into `passo_http_request_duration_seconds` (a Fastify hook: no middleware to run). */
+export function observeHttp(fastify: FastifyInstance, registry: MetricsRegistry): void {
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The matched route pattern (not the raw URL) keeps label cardinality bounded.
+    const route = request.routeOptions.url ?? 'unmatched';
+    registry.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1_000,
+    );
+    done();
+  });
 }
 
 @Controller('metrics')
