@@ -220,6 +220,20 @@ describe('the lab on (PASSO_LAB=on)', () => {
       expect(found.every((v) => v.kind === 'ghost-effect')).toBe(true);
     });
 
+    it('publish-before-commit, no fault: an Idempotency-Key replay returns the order and sends no second OrderPlaced', async () => {
+      const { customer, order } = await shop();
+      await configure('order-service', { delivery: 'publish-before-commit' });
+      const headers = { 'Idempotency-Key': `key-${randomUUID()}` };
+      const url = `${system.url('order-service')}/orders`;
+      const first = await http<OrderView>('POST', url, { ...order, sagaMode: mode }, headers);
+      const again = await http<OrderView>('POST', url, { ...order, sagaMode: mode }, headers);
+      expect([first.status, again.status]).toEqual([201, 200]);
+      expect(again.body.id).toBe(first.body.id);
+      // The key is checked before anything is published: the replay adds no ghost to the stream.
+      const sent = await orderPlacedFor(customer);
+      expect(sent.map((m) => m.envelope.payload.orderId)).toEqual([first.body.id]);
+    });
+
     it('inbox off + redeliver: each redelivered charge debits the wallet again — a duplicate effect', async () => {
       const { sku, customer, order } = await shop();
       const before = await firedRedeliveries('payment-service');

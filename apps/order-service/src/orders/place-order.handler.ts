@@ -50,14 +50,17 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
   async execute({ request, idempotencyKey }: PlaceOrder): Promise<PlaceOrderResult> {
     // The hash covers the request as sent, so a retry matches even if the default mode flipped since.
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    if (idempotencyKey) {
+    // A key used before is found by the insert its unique index refuses (no order, no message):
+    // a new key costs no lookup. Looked up first only while the lab publishes before writing,
+    // where the refused insert would already have sent a ghost OrderPlaced.
+    if (idempotencyKey && this.outbox.publishesBeforeWriting) {
       const earlier = await this.orders.findByIdempotencyKey(idempotencyKey);
       if (earlier) return this.replay(earlier.requestHash, requestHash, toOrderView(earlier));
     }
     const sagaMode = request.sagaMode ?? (await this.modes.current());
     const placed = await this.placements.run({ id: randomUUID(), ...request, sagaMode, idempotencyKey, requestHash });
     if (placed) return { order: placedView(placed, request.items), created: true };
-    // Two concurrent requests with one key: the unique index lets one win; the other replays it.
+    // The key's order exists (placed earlier, or by a concurrent request the unique index let win): replay it.
     const winner = await this.orders.findByIdempotencyKey(idempotencyKey!);
     if (!winner) throw new Error(`order with Idempotency-Key ${idempotencyKey} neither written nor found`);
     return this.replay(winner.requestHash, requestHash, toOrderView(winner));

@@ -39,9 +39,14 @@ export class NaiveDelivery {
     return this.lab.delivery !== 'outbox';
   }
 
+  /** Whether messages go out before the statement that should carry them runs (publish-before-commit). */
+  get publishesFirst(): boolean {
+    return this.lab.delivery === 'publish-before-commit';
+  }
+
   /** outbox.add(tx, …) under a naive delivery. */
   async add(tx: SqlExecutor, subject: string, envelope: Envelope): Promise<void> {
-    if (this.lab.delivery === 'publish-before-commit') {
+    if (this.publishesFirst) {
       await this.publisher.publish(subject, envelope); // inside the open transaction
       this.lab.rollbackAfterPublish(`after publishing ${envelope.type}`);
       return;
@@ -64,7 +69,7 @@ export class NaiveDelivery {
 
   /** outbox.addAlong(…) under a naive delivery: `write` runs the caller's statement alone (no outbox row). */
   async addAlong<R>(write: () => Promise<R>, subject: string, envelope: Envelope): Promise<R> {
-    if (this.lab.delivery === 'publish-before-commit') {
+    if (this.publishesFirst) {
       await this.publisher.publish(subject, envelope);
       this.lab.rollbackAfterPublish(`after publishing ${envelope.type}`); // the statement never runs
       return write();

@@ -100,6 +100,16 @@ export class OutboxService implements OnApplicationShutdown {
     this.channel = options.relay?.channel ?? DEFAULT_RELAY_OPTIONS.channel;
   }
 
+  /**
+   * True while the lab's publish-before-commit delivery is chosen: add and addAlong then publish
+   * a message before the statement it goes with, so a statement the database refuses (a unique key
+   * taken) leaves a ghost message behind. A caller that can tell such a refusal beforehand should
+   * check first while this holds; otherwise the refused statement is the check (no message goes).
+   */
+  get publishesBeforeWriting(): boolean {
+    return this.naive?.publishesFirst ?? false;
+  }
+
   async add<P>(tx: SqlExecutor, contract: MessageContract<P>, payload: P, meta: MessageMeta): Promise<Envelope<P>> {
     const { envelope, values } = this.prepare(contract, payload, meta);
     if (this.naive?.active) {
