@@ -180,6 +180,27 @@ describe('outbox + relay (real PostgreSQL and JetStream)', () => {
     }
   });
 
+  it('publishes while a long cleanup runs: old rows are deleted beside the publishing, not before it', async () => {
+    // 20,000 rows to delete 100 at a time with a pause after each: the cleanup takes 10 s at least.
+    await f.db.query(
+      `INSERT INTO outbox_messages (id, subject, type, payload, correlation_id, occurred_at, published_at)
+       SELECT gen_random_uuid(), 'old', 'ThingHappened', '{}', 'old', now() - interval '3 days', now() - interval '3 days'
+       FROM generate_series(1, 20000)`,
+    );
+    const oldRows = async () =>
+      (await f.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages WHERE subject = 'old'`))[0].n;
+    const relay = f.relay({ relay: { cleanupIntervalMs: 0, cleanupBatchSize: 100, retentionMs: 24 * 3600_000 } });
+    relay.start();
+    await eventually(async () => (await oldRows()) < 20_000, 10_000, 20);
+    const [id] = await f.commit(1);
+    await eventually(async () => (await f.published()).some((m) => m.id === id), 3_000, 20);
+    expect(await oldRows()).toBeGreaterThan(0); // still deleting: it did not wait for the cleanup
+    await relay.stop(); // ends the cleanup after its current batch
+    const left = await oldRows();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await oldRows()).toBe(left);
+  });
+
   it('cleans up inbox records past the retention, oldest first, keeping recent ones', async () => {
     await f.db.query(
       `INSERT INTO inbox_messages (consumer, message_id, subject, processed_at)

@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { RelayOptions } from './outbox.options';
 import type { RelayLogger } from './outbox-relay';
 
@@ -37,24 +37,52 @@ export async function deleteExpired(
   return total;
 }
 
-/** The leader's cleanup: `deleteExpired` at most once per `cleanupIntervalMs`, between batches. */
+/**
+ * The leader's cleanup: `deleteExpired` at most once per `cleanupIntervalMs`, beside the
+ * publishing rather than in its loop, on a connection of its own. Deleting a minute's rows in
+ * small batches with pauses takes a second or more, and in the loop every message committed
+ * meanwhile waited for it (a 60-s-retention soak: relay lag p99 0.4–1.9 s, docs/PERFORMANCE.md).
+ */
 export class RelayCleanup {
   private last = 0;
+  private running?: Promise<void>;
 
   constructor(
     private readonly options: Pick<RelayOptions, 'retentionMs' | 'cleanupBatchSize' | 'cleanupIntervalMs' | 'name'>,
     private readonly logger: RelayLogger,
+    /** False once the relay stops or loses the lead: the cleanup ends after its current batch. */
     private readonly keepGoing: () => boolean,
+    private readonly pool: Pool,
   ) {}
 
-  due(): boolean {
-    return Date.now() - this.last > this.options.cleanupIntervalMs;
+  /** Starts a cleanup when one is due and none is running; never waits for it. */
+  startIfDue(): void {
+    if (this.running || Date.now() - this.last <= this.options.cleanupIntervalMs) return;
+    this.last = Date.now();
+    this.running = this.run().finally(() => (this.running = undefined));
   }
 
-  async run(session: PoolClient): Promise<void> {
-    this.last = Date.now();
-    const deleted = await deleteExpired(session, this.options, this.keepGoing);
-    if (deleted > 0)
-      this.logger.log(`${this.options.name}: cleaned up ${deleted} published outbox rows and inbox records`);
+  /** Resolves once no cleanup runs (a stopping relay's ends after its current batch). */
+  async settled(): Promise<void> {
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    let client: PoolClient | undefined;
+    let failure: Error | undefined;
+    try {
+      client = await this.pool.connect();
+      const deleted = await deleteExpired(client, this.options, this.keepGoing);
+      if (deleted > 0)
+        this.logger.log(`${this.options.name}: cleaned up ${deleted} published outbox rows and inbox records`);
+    } catch (error) {
+      failure = error as Error;
+      // Old rows only wait: the next interval's cleanup deletes them. Publishing is not affected.
+      this.logger.warn(
+        `${this.options.name}: cleanup failed (${failure.message}); next try in ${this.options.cleanupIntervalMs} ms`,
+      );
+    } finally {
+      client?.release(failure); // a failed connection is not given back to the pool
+    }
   }
 }

@@ -90,7 +90,7 @@ export class OutboxRelay {
       this.ignoredNotifications,
     );
     this.batch = new RelayPublishBatch(this.options, this.metrics, logger, outbox.lab, hooks);
-    this.cleanup = new RelayCleanup(this.options, logger, running);
+    this.cleanup = new RelayCleanup(this.options, logger, () => this.running && this.leadership.active, this.pool);
   }
 
   /** True while this relay holds the outbox lock (the one publishing). */
@@ -109,6 +109,7 @@ export class OutboxRelay {
     this.running = false;
     this.wake();
     await this.loop;
+    await this.cleanup.settled();
     await this.nats?.drain().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }
@@ -160,9 +161,9 @@ export class OutboxRelay {
     while (this.running) {
       const published = await this.batch.publish(session, { nats: this.nats, js: this.js, jsm: this.jsm });
       this.backoff.reset();
+      // Beside this loop, on a connection of its own: no message waits for old rows to be deleted.
+      this.cleanup.startIfDue();
       if (published === this.options.batchSize) continue; // a busy relay keeps draining
-      // Also with rows still to mark: a relay that always has some must still clean up (those are too recent to go).
-      if (this.cleanup.due()) await this.cleanup.run(session);
       // Rows still to mark: the next round marks them with its read, soon, woken by a commit or not.
       await this.wakeUp.sleep(this.batch.marksPending ? MARK_WITHIN_MS : this.options.pollIntervalMs);
     }
