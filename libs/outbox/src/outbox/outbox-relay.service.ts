@@ -11,8 +11,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   constructor(@Inject(OUTBOX_OPTIONS) options: OutboxOptions, outbox: OutboxService) {
     if (options.relay?.enabled === false) return;
     const relay = (this.relay = new OutboxRelay(options, new Logger(OutboxRelay.name)));
-    // Rows committed in this process are published at once, not after the NOTIFY's round trip.
-    outbox.onCommitted(() => relay.wake());
+    // Rows committed in this process are published at once as they were written, not after the
+    // NOTIFY's round trip and a read of the table.
+    outbox.onCommitted((rows) => relay.handOff(rows));
     // …and, while it leads, they need no NOTIFY; while another process's relay leads, it is woken by theirs.
     outbox.skipNotifyWhile(() => relay.active);
     relay.ignoreNotifications(outbox.notifyTag);

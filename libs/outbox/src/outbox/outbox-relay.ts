@@ -9,16 +9,8 @@ import { RelayBackoff } from './relay-backoff';
 import { RelayLeadership } from './relay-leadership';
 import { RelayMetrics } from './relay-metrics';
 import { RelayPublishBatch } from './relay-publish-batch';
+import type { PendingRow } from './relay-row';
 import { WakeUp } from './relay-wake-up';
-
-/**
- * Longest a published row waits to be marked when no commit wakes the relay first. Long enough
- * that under a steady trickle the mark rides on the next round's read (a round of its own costs
- * a round trip, and on this project's VMs a wake-up of an idle PostgreSQL backend is the dear part);
- * short enough that the table reads "published" at once to a person, and that a relay killed
- * before it marks re-publishes little (the broker drops those within its duplicate window).
- */
-const MARK_WITHIN_MS = 100;
 
 export interface RelayLogger {
   log(message: string): void;
@@ -114,9 +106,19 @@ export class OutboxRelay {
     await this.pool.end().catch(() => undefined);
   }
 
-  /** Publish soon: a writer in this process committed. */
+  /** Read the table and publish what is pending, soon (a writer committed rows it did not hand over). */
   wake(): void {
     this.wakeUp.wake();
+  }
+
+  /**
+   * Rows this process just committed, to publish soon as they are, without reading them back.
+   * While another relay leads they are left to it (it reads the table: the writer's NOTIFY wakes it).
+   */
+  handOff(rows: readonly PendingRow[]): void {
+    if (!this.leadership.active || rows.length === 0) return;
+    this.batch.handOff(rows);
+    this.wakeUp.nudge();
   }
 
   /**
@@ -159,13 +161,14 @@ export class OutboxRelay {
     const session = await this.leadership.acquire();
     if (!session) return;
     while (this.running) {
-      const published = await this.batch.publish(session, { nats: this.nats, js: this.js, jsm: this.jsm });
+      const broker = { nats: this.nats, js: this.js, jsm: this.jsm };
+      const published = await this.batch.publish(session, broker, this.wakeUp.takeReadWanted());
       this.backoff.reset();
       // Beside this loop, on a connection of its own: no message waits for old rows to be deleted.
       this.cleanup.startIfDue();
       if (published === this.options.batchSize) continue; // a busy relay keeps draining
-      // Rows still to mark: the next round marks them with its read, soon, woken by a commit or not.
-      await this.wakeUp.sleep(this.batch.marksPending ? MARK_WITHIN_MS : this.options.pollIntervalMs);
+      // Rows still to mark: a round reads and marks them when they are due, woken by a commit or not.
+      await this.wakeUp.sleep(this.batch.marksDueIn ?? this.options.pollIntervalMs);
     }
     await this.batch.settle(session);
   }

@@ -9,6 +9,7 @@ import { BatchNeedsSplit } from '../unit-of-work/batched-effect';
 import { type UnitOfWork, unitOfWorkOf } from '../unit-of-work/unit-of-work';
 import { DEFAULT_RELAY_OPTIONS, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.options';
 import { assertPublishable, DEFAULT_MAX_PAYLOAD_BYTES } from './publishable';
+import type { PendingRow } from './relay-row';
 
 export interface MessageMeta {
   /** The saga's correlation id (the order id). */
@@ -39,6 +40,13 @@ export interface WritingCtesForMany extends WritingCtes {
    * ON CONFLICT DO NOTHING, writes no message).
    */
   correlatedBy: string;
+}
+
+/** A message checked and ready to write: its envelope, its row's values (COLUMNS order), the row as the relay reads it. */
+interface Prepared<P = unknown> {
+  envelope: Envelope<P>;
+  values: unknown[];
+  row: PendingRow;
 }
 
 /** One message of addAlongMany. */
@@ -74,8 +82,8 @@ export class OutboxService implements OnApplicationShutdown {
   private readonly topology: Topology;
   private readonly channel: string;
   /** Rows added in a unit of work, waiting for its one INSERT (on this outbox's channel) before the commit. */
-  private readonly pending = new WeakMap<UnitOfWork, unknown[][]>();
-  private readonly committedListeners = new Set<() => void>();
+  private readonly pending = new WeakMap<UnitOfWork, Prepared[]>();
+  private readonly committedListeners = new Set<(rows: readonly PendingRow[]) => void>();
   /** True while a relay that onCommitted's listeners wake leads (see skipNotifyWhile). */
   private relayWokenHereLeads: () => boolean = () => false;
   /**
@@ -111,13 +119,14 @@ export class OutboxService implements OnApplicationShutdown {
   }
 
   async add<P>(tx: SqlExecutor, contract: MessageContract<P>, payload: P, meta: MessageMeta): Promise<Envelope<P>> {
-    const { envelope, values } = this.prepare(contract, payload, meta);
+    const prepared = this.prepare(contract, payload, meta);
+    const { envelope, values } = prepared;
     if (this.naive?.active) {
       await this.naive.add(tx, this.topology.subject(contract), envelope);
       return envelope;
     }
     const unit = unitOfWorkOf(tx);
-    if (unit) this.defer(unit, values);
+    if (unit) this.defer(unit, prepared);
     // executeRaw, not queryRaw: pg_notify returns void, which Prisma cannot deserialize.
     else await tx.$executeRawUnsafe(this.insertSql(INSERT, ''), ...values);
     // The lab's fault: the transaction fails once the row is in it, so the row goes with it.
@@ -138,7 +147,7 @@ export class OutboxService implements OnApplicationShutdown {
     payload: P,
     meta: MessageMeta,
   ): Promise<{ envelope: Envelope<P>; rows: R[] }> {
-    const { envelope, values } = this.prepare(contract, payload, meta);
+    const { envelope, values, row } = this.prepare(contract, payload, meta);
     if (this.naive?.active) {
       const alone = `WITH ${statement.ctes} SELECT ${statement.returning}.* FROM ${statement.returning}`;
       const write = () => db.$queryRawUnsafe<R[]>(alone, ...statement.values);
@@ -151,7 +160,7 @@ export class OutboxService implements OnApplicationShutdown {
     const sql = `WITH ${ctes}, message AS (${message}) SELECT ${returning}.* FROM ${returning}${this.notifyJoin()}`;
     const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...values);
     this.options.lab?.crashAfterCommit(`writing ${envelope.type} to the outbox`); // the relay sends it after the restart
-    this.committed();
+    this.committed([row]);
     return { envelope, rows };
   }
 
@@ -180,17 +189,21 @@ export class OutboxService implements OnApplicationShutdown {
     const columns = CASTS.map((_cast, i) => prepared.map(({ values }) => values[i]));
     const rows = await db.$queryRawUnsafe<R[]>(sql, ...statement.values, ...columns);
     this.options.lab?.crashAfterCommit(`writing ${messages.length} ${contract.name} to the outbox`);
-    if (rows.length > 0) this.committed();
+    if (rows.length > 0) {
+      // The messages written: those whose correlation id a returned row carries.
+      const written = new Set(rows.map((r) => String((r as Record<string, unknown>)[correlatedBy])));
+      this.committed(prepared.filter(({ row }) => written.has(row.correlation_id)).map(({ row }) => row));
+    }
     return { envelopes: prepared.map(({ envelope }) => envelope), rows };
   }
 
   /**
-   * Calls `listener` whenever this outbox knows rows of its just committed: after addAlong, and
-   * after a unit of work's commit. The relay in the same process is woken so, without waiting for
-   * the NOTIFY (which still wakes relays of other processes, and covers outbox.add in a caller's
-   * own transaction).
+   * Calls `listener` with the rows this outbox knows it just committed: after addAlong(Many), and
+   * after a unit of work's commit, in the order they were written. The relay in the same process
+   * publishes them so, without the NOTIFY's round trip (which still wakes relays of other
+   * processes, and covers outbox.add in a caller's own transaction) and without reading them back.
    */
-  onCommitted(listener: () => void): () => void {
+  onCommitted(listener: (rows: readonly PendingRow[]) => void): () => void {
     this.committedListeners.add(listener);
     return () => this.committedListeners.delete(listener);
   }
@@ -207,12 +220,12 @@ export class OutboxService implements OnApplicationShutdown {
     this.relayWokenHereLeads = leads;
   }
 
-  private committed(): void {
-    for (const listener of this.committedListeners) listener();
+  private committed(rows: readonly PendingRow[]): void {
+    for (const listener of this.committedListeners) listener(rows);
   }
 
-  /** Checks the payload and builds the envelope and the row's values (in COLUMNS order). */
-  private prepare<P>(contract: MessageContract<P>, payload: P, meta: MessageMeta) {
+  /** Checks the payload and builds the envelope, the row's values (in COLUMNS order) and the row as the relay reads it. */
+  private prepare<P>(contract: MessageContract<P>, payload: P, meta: MessageMeta): Prepared<P> {
     // Never let a message the consumers would reject into the outbox: fail the transaction instead.
     const checked = contract.schema.parse(payload);
     const envelope: Envelope<P> = {
@@ -236,17 +249,27 @@ export class OutboxService implements OnApplicationShutdown {
       envelope.causationId,
       envelope.occurredAt,
     ];
-    return { envelope, values };
+    const row: PendingRow = {
+      id: envelope.id,
+      subject: values[1] as string,
+      type: envelope.type,
+      payload: values[3] as string,
+      traceparent: envelope.traceparent,
+      correlation_id: envelope.correlationId,
+      causation_id: envelope.causationId,
+      occurred_at: envelope.occurredAt,
+    };
+    return { envelope, values, row };
   }
 
   /** In a consumed batch's unit of work every row goes in with one INSERT (and one NOTIFY), in add order. */
-  private defer(unit: UnitOfWork, values: unknown[]): void {
+  private defer(unit: UnitOfWork, prepared: Prepared): void {
     let rows = this.pending.get(unit);
     if (!rows) this.pending.set(unit, (rows = []));
-    rows.push(values);
+    rows.push(prepared);
     unit.afterCommit(this, () => {
       this.options.lab?.crashAfterCommit(`committing ${rows!.length} outbox row(s)`); // the relay sends them after the restart
-      this.committed();
+      this.committed(rows!.map(({ row }) => row));
     });
     // With the batch's inbox records, in one statement just before the commit.
     unit.writeAtCommit(this, () => {
@@ -260,7 +283,7 @@ export class OutboxService implements OnApplicationShutdown {
           const arrays = ARRAY_CASTS.map((cast, i) => `$${first + i}${cast}`).join(', ');
           return `INSERT INTO outbox_messages (${COLUMNS}) SELECT ${COLUMNS} FROM unnest(${arrays}) WITH ORDINALITY AS m(${COLUMNS}, n) ORDER BY n RETURNING 1`;
         },
-        values: CASTS.map((_cast, i) => all.map((row) => row[i])),
+        values: CASTS.map((_cast, i) => all.map(({ values }) => values[i])),
         then: this.notifiesCommits() ? (rows) => this.notifyOnce(rows) : undefined,
       };
     });

@@ -5,14 +5,18 @@ import { printable } from '../printable';
 import type { RelayOptions } from './outbox.options';
 import type { RelayLogger, RelayTestHooks } from './outbox-relay';
 import type { RelayMetrics } from './relay-metrics';
-import { bodyBytes, MARK_AND_SELECT_PENDING, publishRow, SELECT_PENDING, type PendingRow } from './relay-row';
+import {
+  bodyBytes,
+  MARK_AND_SELECT_PENDING,
+  MARK_PUBLISHED,
+  publishRow,
+  SELECT_PENDING,
+  type PendingRow,
+} from './relay-row';
 import { unpublishableReason } from './unpublishable';
 
 const PARK = `UPDATE outbox_messages SET parked_at = now(), attempts = attempts + 1, last_error = $2
   WHERE id = $1 AND published_at IS NULL`;
-
-const MARK_PUBLISHED = `UPDATE outbox_messages SET published_at = $2::timestamptz, attempts = attempts + 1, last_error = NULL
-  WHERE id = ANY($1::uuid[])`;
 
 /** The leader's connection to the broker, as it stands for this batch. */
 export interface RelayBroker {
@@ -22,24 +26,42 @@ export interface RelayBroker {
 }
 
 /**
- * One round of the leader: mark what the previous round published and read pending rows (one
- * statement), publish them pipelined, sort the failures (park what the broker can never take,
- * stop at the first that is the infrastructure's). Keeps order: nothing after a retried failure
- * is marked. The acked rows of a round are marked by the next round's read — at once when the
- * relay is busy, within OutboxRelay's MARK_WITHIN_MS when it is not — so a busy relay costs the
- * database one statement per round, not two.
+ * Longest a published row waits to be marked. Long enough that under a steady flow the marks of
+ * many rounds go in one statement (on this project's VMs a wake-up of an idle PostgreSQL backend
+ * is the dear part); short enough that the table reads "published" at once to a person, and that a
+ * relay killed before it marks re-publishes little (the broker drops those within its duplicate window).
+ */
+export const MARK_WITHIN_MS = 100;
+
+/**
+ * One round of the leader: publish a batch pipelined, then sort the failures (park what the
+ * broker can never take, stop at the first that is the infrastructure's). Keeps order: nothing
+ * after a retried failure is marked.
+ *
+ * Where a round's rows come from: rows this process committed are handed over in memory at
+ * commit (handOff) and published as they are, with no read of the table — a round costs the
+ * broker's round trip only. The table is read (in sequence order) when the relay starts leading,
+ * when it was woken by a NOTIFY, a poll or wake() (rows others committed, or ones no one handed
+ * over), while a read comes back full, and when marks are due; a read drops what is handed over
+ * and not yet published, which the read finds itself (those rows committed before it was sent).
+ * Published rows are marked within MARK_WITHIN_MS by a read's statement: a round reads when
+ * marks are due, so a busy relay marks many rounds at once.
  */
 export class RelayPublishBatch {
   /**
-   * Published and acked, still to be marked: the next read marks them and skips them. (Not a
-   * sequence cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
+   * Published and acked, still to be marked, with when the broker acked each (their published_at:
+   * stamping the mark's now() would add its wait to every row's relay lag). A read skips them.
+   * (Not a sequence cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
    */
-  private unmarked: string[] = [];
-  /**
-   * When the broker acked them: their published_at. A mark runs up to a round later, and stamping
-   * it with the database's now() would add that wait to every row's relay lag.
-   */
-  private ackedAt = new Date(0);
+  private unmarked: { ids: string[]; ackedAt: Date[] } = { ids: [], ackedAt: [] };
+  /** When the oldest unmarked row was acked (0: none), for MARK_WITHIN_MS. */
+  private unmarkedSince = 0;
+  /** Rows committed in this process, handed over at commit, not yet published (in commit order). */
+  private handed: PendingRow[] = [];
+  /** Ids the last read published: a handover of a row the read found too is not published again. */
+  private lastRead = new Set<string>();
+  /** The next round reads the table (at the start of a lead, while a read comes back full, after an overflow). */
+  private mustRead = true;
 
   constructor(
     private readonly options: Pick<RelayOptions, 'batchSize' | 'name'>,
@@ -49,14 +71,28 @@ export class RelayPublishBatch {
     private readonly hooks: RelayTestHooks,
   ) {}
 
-  /** Rows published but not marked yet: the relay runs another round soon, which marks them. */
-  get marksPending(): boolean {
-    return this.unmarked.length > 0;
+  /**
+   * Rows of this process's commit, to publish without reading them back. More than a batch waiting
+   * (the broker slow or away): they are dropped and the table read instead, so memory stays bounded.
+   */
+  handOff(rows: readonly PendingRow[]): void {
+    if (this.mustRead) return; // the read to come finds them
+    if (this.handed.length + rows.length > this.options.batchSize) {
+      this.handed = [];
+      this.mustRead = true;
+      return;
+    }
+    for (const row of rows) this.handed.push(row);
   }
 
-  /** Publishes the next batch; resolves to its size (the batch size: more may be waiting). */
-  async publish(session: PoolClient, broker: RelayBroker): Promise<number> {
-    const rows = await this.markAndRead(session);
+  /**
+   * Publishes the next batch: the rows handed over or, when `readWanted` or a read is due (see the
+   * class comment), the table's. Resolves to its size when it read the table, or whether more is
+   * handed over (the batch size: run again at once).
+   */
+  async publish(session: PoolClient, broker: RelayBroker, readWanted: boolean): Promise<number> {
+    const read = readWanted || this.mustRead || this.handed.length === 0 || this.marksDue();
+    const rows = read ? await this.read(session) : this.takeHanded();
     if (rows.length === 0) return 0;
     const js = broker.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
@@ -74,8 +110,12 @@ export class RelayPublishBatch {
     for (const row of done)
       this.metrics.lag.observe({ relay: this.options.name }, (now - Date.parse(row.occurred_at)) / 1_000);
     await this.hooks.beforeMark?.(done.map((row) => row.id));
-    this.unmarked = done.map((row) => row.id);
-    this.ackedAt = new Date(now);
+    const ackedAt = new Date(now);
+    for (const row of done) {
+      this.unmarked.ids.push(row.id);
+      this.unmarked.ackedAt.push(ackedAt);
+    }
+    this.unmarkedSince ||= Date.now();
     // Parked before the next read, so that read skips them and the rows behind them go on.
     for (const { row, reason } of parked) await this.park(session, row, reason);
     if (failure >= 0) {
@@ -88,40 +128,74 @@ export class RelayPublishBatch {
       // Rows after the failure are retried with it, in order; any the broker already stored are deduplicated.
       throw new Error(`publish of ${rows[failure].type} ${rows[failure].id} failed: ${reason}`);
     }
+    if (!read) return this.handed.length > 0 ? this.options.batchSize : rows.length;
     return rows.length;
   }
 
   /** Marks what is still unmarked, alone (at a stop, before a retried failure). */
   async settle(session: PoolClient): Promise<void> {
-    if (this.unmarked.length === 0) return;
-    const ids = this.unmarked;
-    await session.query(MARK_PUBLISHED, [ids, this.ackedAt]);
-    this.unmarked = [];
-    this.metrics.published.inc({ relay: this.options.name }, ids.length);
+    if (this.unmarked.ids.length === 0) return;
+    const { ids, ackedAt } = this.unmarked;
+    await session.query({ name: 'passo_relay_mark', text: MARK_PUBLISHED, values: [ids, ackedAt] });
+    this.marked();
+  }
+
+  /** How long until the oldest unmarked row must be marked (undefined: none is waiting). */
+  get marksDueIn(): number | undefined {
+    return this.unmarkedSince ? Math.max(0, this.unmarkedSince + MARK_WITHIN_MS - Date.now()) : undefined;
   }
 
   /** After the lock is lost: unmarked rows are re-published from the start; the broker dedups. */
   reset(): void {
-    this.unmarked = [];
+    this.unmarked = { ids: [], ackedAt: [] };
+    this.unmarkedSince = 0;
+    this.handed = [];
+    this.lastRead.clear();
+    this.mustRead = true;
   }
 
-  /** The previous round's rows marked, and the next pending ones read, in one statement. */
-  private async markAndRead(session: PoolClient): Promise<PendingRow[]> {
-    const ids = this.unmarked;
+  private marksDue(): boolean {
+    return this.unmarkedSince > 0 && Date.now() - this.unmarkedSince >= MARK_WITHIN_MS;
+  }
+
+  private marked(): void {
+    this.metrics.published.inc({ relay: this.options.name }, this.unmarked.ids.length);
+    this.unmarked = { ids: [], ackedAt: [] };
+    this.unmarkedSince = 0;
+  }
+
+  /** Up to a batch of the rows handed over, less any the last read published already. */
+  private takeHanded(): PendingRow[] {
+    const rows = this.handed.splice(0, this.options.batchSize);
+    return this.lastRead.size === 0 ? rows : rows.filter((row) => !this.lastRead.has(row.id));
+  }
+
+  /**
+   * The pending rows, in sequence order, with the unmarked ones marked in the same statement.
+   * What is handed over is dropped first: committed before this read is sent, the read finds it.
+   */
+  private async read(session: PoolClient): Promise<PendingRow[]> {
+    this.handed = [];
+    this.mustRead = false;
+    const { ids, ackedAt } = this.unmarked;
+    let rows: PendingRow[];
     // Named: parsed and planned once per session, not every round.
     if (ids.length === 0) {
       const read = { name: 'passo_relay_read', text: SELECT_PENDING, values: [this.options.batchSize, []] };
-      return (await session.query<PendingRow>(read)).rows;
+      rows = (await session.query<PendingRow>(read)).rows;
+    } else {
+      // A failed statement marks nothing: the relay restarts its round, and reset() re-publishes them (deduplicated).
+      const markAndRead = {
+        name: 'passo_relay_mark_read',
+        text: MARK_AND_SELECT_PENDING,
+        values: [this.options.batchSize, ids, ackedAt],
+      };
+      rows = (await session.query<PendingRow>(markAndRead)).rows;
+      this.marked();
     }
-    // A failed statement marks nothing: the relay restarts its round, and reset() re-publishes them (deduplicated).
-    const markAndRead = {
-      name: 'passo_relay_mark_read',
-      text: MARK_AND_SELECT_PENDING,
-      values: [this.options.batchSize, ids, this.ackedAt],
-    };
-    const { rows } = await session.query<PendingRow>(markAndRead);
-    this.unmarked = [];
-    this.metrics.published.inc({ relay: this.options.name }, ids.length);
+    // A full read may leave rows behind: the next round reads again.
+    if (rows.length === this.options.batchSize) this.mustRead = true;
+    this.lastRead = new Set(rows.map((row) => row.id));
     return rows;
   }
 

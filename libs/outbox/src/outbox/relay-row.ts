@@ -19,13 +19,19 @@ const PENDING_WHERE = `published_at IS NULL AND parked_at IS NULL AND NOT (id = 
 /** Pending rows in insert order ($1 of them), but for the ids in `$2`. */
 export const SELECT_PENDING = `SELECT ${PENDING_COLUMNS} FROM outbox_messages WHERE ${PENDING_WHERE}`;
 
+/** Published rows marked, each with its broker ack's time: ids in `$1`, times in `$2` (the same order). */
+const MARK = `UPDATE outbox_messages SET published_at = m.at, attempts = attempts + 1, last_error = NULL
+    FROM unnest($ID::uuid[], $AT::timestamptz[]) AS m(id, at) WHERE outbox_messages.id = m.id`;
+
+/** MARK alone. */
+export const MARK_PUBLISHED = MARK.replace('$ID', '$1').replace('$AT', '$2');
+
 /**
- * The rows published last round (`$2`) marked as acked at `$3`, and the next pending ones read, in
- * one statement. The read sees the table as it was before the mark (one snapshot), so it skips `$2` by id.
+ * The rows published since the last mark (`$2`, acked at `$3`) marked, and the next pending ones
+ * read, in one statement. The read sees the table as it was before the mark (one snapshot), so it
+ * skips `$2` by id.
  */
-export const MARK_AND_SELECT_PENDING = `WITH marked AS (
-    UPDATE outbox_messages SET published_at = $3::timestamptz, attempts = attempts + 1, last_error = NULL
-    WHERE id = ANY($2::uuid[]) RETURNING 1)
+export const MARK_AND_SELECT_PENDING = `WITH marked AS (${MARK.replace('$ID', '$2').replace('$AT', '$3')} RETURNING 1)
   SELECT ${PENDING_COLUMNS} FROM outbox_messages WHERE ${PENDING_WHERE}`;
 
 function body(row: PendingRow): string {
