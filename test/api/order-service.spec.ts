@@ -113,11 +113,15 @@ describe('order-service HTTP API', () => {
 
   it.each([
     ['malformed JSON', '{"customerId": "alice",'],
+    ['an empty JSON body', ''],
+    ['a __proto__ key', '{"__proto__": {"admin": true}, "customerId": "alice"}'],
     ['a JSON array', '[]'],
     ['a JSON string', '"order"'],
-  ])('rejects %s with a 400, not a 500', async (_case, raw) => {
+  ])('rejects %s with a 400 naming the body, not a 500, in the shape of every 400', async (_case, raw) => {
     const response = await post(raw);
     expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
+    expect(fields(response)).toEqual(['(body)']);
   });
 
   it('rejects a body that is not JSON, saying what is expected', async () => {
@@ -142,7 +146,10 @@ describe('order-service HTTP API', () => {
 
   it('rejects a body over the size limit with a 413', async () => {
     const huge = { ...order, customerId: 'x'.repeat(200_000) };
-    expect((await post(huge)).status).toBe(413);
+    const response = await post(huge);
+    expect(response.status).toBe(413);
+    expect(response.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    expect(fields(response)).toEqual(['(body)']);
   });
 
   it.each([

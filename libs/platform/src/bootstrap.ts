@@ -3,13 +3,14 @@ import { existsSync } from 'node:fs';
 import type { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import type { z } from 'zod';
 import type { MessageContract } from '@passo/contracts';
 import { JetStreamTransport, type Lab, runInUnitOfWork } from '@passo/outbox';
 import { bodyLimitBytes, InvalidConfigError, parseEnv } from './config/env';
 import { LAB } from './lab/lab.store';
+import { PassoFastifyAdapter } from './http/fastify-adapter';
 import { requestId } from './logging/logger.options';
 import { MetricsRegistry, observeHttp } from './metrics/metrics';
 import { pingDatabase } from './prisma/database-ping';
@@ -22,7 +23,7 @@ import { natsCredentials } from './nats/nats-credentials';
  * left unread, so the validation pipe answers 400 saying what is expected (as for no body).
  */
 function httpAdapter(bodyLimit: number): FastifyAdapter {
-  const adapter = new FastifyAdapter({
+  const adapter = new PassoFastifyAdapter({
     bodyLimit,
     trustProxy: 'loopback',
     requestIdHeader: false, // read (and checked) by requestId
