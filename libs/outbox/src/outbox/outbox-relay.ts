@@ -122,7 +122,7 @@ export class OutboxRelay {
   }
 
   /**
-   * The NOTIFYs with this payload come from a writer whose commits call wake() already (an
+   * The NOTIFYs with this payload come from a writer whose commits are handed to this relay already (an
    * OutboxService's notifyTag, linked by OutboxRelayService): acting on them too would cost a
    * round that finds nothing.
    */

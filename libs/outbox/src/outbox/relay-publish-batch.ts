@@ -54,7 +54,7 @@ export class RelayPublishBatch {
    * (Not a sequence cursor: sequences are taken at insert, not commit, so a lower one can still appear later.)
    */
   private unmarked: { ids: string[]; ackedAt: Date[] } = { ids: [], ackedAt: [] };
-  /** When the oldest unmarked row was acked (0: none), for MARK_WITHIN_MS. */
+  /** Since when the oldest unmarked row waits for its mark (0: none), for MARK_WITHIN_MS. */
   private unmarkedSince = 0;
   /** Rows committed in this process, handed over at commit, not yet published (in commit order). */
   private handed: PendingRow[] = [];
@@ -93,7 +93,7 @@ export class RelayPublishBatch {
   async publish(session: PoolClient, broker: RelayBroker, readWanted: boolean): Promise<number> {
     const read = readWanted || this.mustRead || this.handed.length === 0 || this.marksDue();
     const rows = read ? await this.read(session) : this.takeHanded();
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return !read && this.handed.length > 0 ? this.options.batchSize : 0;
     const js = broker.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
     const lab = this.lab;
@@ -115,7 +115,7 @@ export class RelayPublishBatch {
       this.unmarked.ids.push(row.id);
       this.unmarked.ackedAt.push(ackedAt);
     }
-    this.unmarkedSince ||= Date.now();
+    if (done.length > 0) this.unmarkedSince ||= Date.now();
     // Parked before the next read, so that read skips them and the rows behind them go on.
     for (const { row, reason } of parked) await this.park(session, row, reason);
     if (failure >= 0) {
