@@ -1,4 +1,4 @@
-import type { PhaseFigures } from './figures';
+import { P99_WINDOW_MS, type PhaseFigures } from './figures';
 import { count, num, ratio, renderTable, type Row, times } from './format';
 import { DEFAULT_RETENTION_HOURS, type BenchOptions, type Phase } from './options';
 import type { PhaseRun } from './phase';
@@ -105,6 +105,9 @@ export function benchTable(results: Results, opts: BenchOptions): string {
       for (const p of ['p50', 'p95', 'p99', 'max'] as const)
         metric('fixed', `${name} latency ${p} ms ⁶`, (f) => f[key][p], 'lower', ms);
     }
+    text('fixed', `settled p99 ms by ${P99_WINDOW_MS / 1000} s of placement`, (f) =>
+      f.p99ByWindow.map((v) => ms(v)).join(' · '),
+    );
     metric('fixed', 'CPU ms/saga, all processes ³', (f) => f.cpuPerSagaTotal, 'lower', cpuMs);
     metric('fixed', 'relay lag p50 ms ⁴', (f) => f.relayLag?.p50, 'lower', ms);
     metric('fixed', 'relay lag p99 ms ⁴', (f) => f.relayLag?.p99, 'lower', ms);

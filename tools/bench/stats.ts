@@ -33,3 +33,23 @@ export function throughput(orders: readonly { createdMs: number; updatedMs: numb
   }
   return last > first ? orders.length / ((last - first) / 1000) : undefined;
 }
+
+/**
+ * The p99 latency (updated − created) of the orders placed in each `windowMs` slice of the
+ * phase, from its first placement: a tail made at the start (cold code, a backlog) reads apart
+ * from one that lasts. The span is cut into whole slices (a 20.01-s phase into four of 5 s, the
+ * last a little longer), so that no slice holds a handful of orders.
+ */
+export function p99ByWindow(
+  orders: readonly { createdMs: number; updatedMs: number }[],
+  windowMs: number,
+): (number | undefined)[] {
+  if (orders.length === 0) return [];
+  const created = orders.map((o) => o.createdMs);
+  const first = Math.min(...created);
+  const count = Math.max(1, Math.round((Math.max(...created) - first) / windowMs));
+  const slices = Array.from({ length: count }, () => [] as number[]);
+  for (const { createdMs, updatedMs } of orders)
+    slices[Math.min(count - 1, Math.floor((createdMs - first) / windowMs))].push(updatedMs - createdMs);
+  return slices.map((latencies) => spread(latencies).p99);
+}
