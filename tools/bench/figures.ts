@@ -30,6 +30,8 @@ export interface PhaseFigures {
   cpuPerSaga: Record<string, number | undefined>;
   cpuPerSagaTotal?: number;
   benchCpuPerSaga?: number;
+  /** CPU seconds of every process measured and the bench's own ÷ the phase's wall seconds: how full the machine was. */
+  coresBusy?: number;
   relayLag?: Spread & { unpublished: number };
   /** Each Passo app's event loop over the phase. */
   eventLoop: Record<string, EventLoopReading | undefined>;
@@ -79,6 +81,11 @@ export function phaseFigures(run: PhaseRun): PhaseFigures {
     cpuPerSaga,
     cpuPerSagaTotal: known.length > 0 ? known.reduce((a, b) => a + b, 0) : undefined,
     benchCpuPerSaga: settled.length > 0 ? run.benchCpuSeconds / settled.length : undefined,
+    coresBusy:
+      known.length > 0 && run.wallSeconds > 0
+        ? (Object.values(run.cpuSeconds).reduce<number>((a, b) => a + (b ?? 0), 0) + run.benchCpuSeconds) /
+          run.wallSeconds
+        : undefined,
     relayLag: run.relay && { ...spread(run.relay.lagsMs), unpublished: run.relay.unpublished },
     eventLoop: run.eventLoop,
     invariantsHeld: run.violations.length === 0,

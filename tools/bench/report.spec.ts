@@ -72,6 +72,20 @@ describe('benchTable', () => {
     expect(benchTable(results, opts)).not.toMatch(/event loop .* payment-service/); // no app had a reading
   });
 
+  it("prints how many cores the phase kept busy: every process's CPU and the client's over the wall time", () => {
+    const busy = run('choreography', 11, 10, 10, {
+      cpuSeconds: { postgresql: 3, 'order-service': 4.5, 'nats-server': undefined },
+      benchCpuSeconds: 0.5,
+      wallSeconds: 5,
+    });
+    const table = benchTable({ choreography: of(busy) }, { ...opts, modes: ['choreography'], dbos: false });
+    expect(
+      line(table, 'cores busy')
+        .split(/\s{3,}/)
+        .slice(1),
+    ).toEqual(['1.60']); // (3 + 4.5 + 0.5) / 5
+  });
+
   it('says which phase timed out, with how many sagas still pending', () => {
     const late = run('choreography', 11, 10, 50, { timedOut: true, pending: 7, violations: ['not checked'] });
     const table = benchTable({ choreography: of(late) }, { ...opts, modes: ['choreography'], dbos: false });

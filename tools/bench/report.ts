@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { P99_WINDOW_MS, type PhaseFigures } from './figures';
 import { count, num, ratio, renderTable, type Row, times } from './format';
 import { DEFAULT_RETENTION_HOURS, type BenchOptions, type Phase } from './options';
@@ -81,6 +82,7 @@ export function benchTable(results: Results, opts: BenchOptions): string {
     text('closed', 'POSTs refused', (f) => String(f.refused));
     for (const p of processes) metric('closed', `CPU ms/saga ${p} ³`, (f) => f.cpuPerSaga[p], 'lower', cpuMs);
     metric('closed', 'CPU ms/saga, all of the above', (f) => f.cpuPerSagaTotal, 'lower', cpuMs);
+    text('closed', `cores busy (of ${availableParallelism()}), with the client ⁹`, (f) => num(f.coresBusy, 2));
     metric('closed', 'relay lag p50 ms ⁴', (f) => f.relayLag?.p50, 'lower', ms);
     metric('closed', 'relay lag p99 ms ⁴', (f) => f.relayLag?.p99, 'lower', ms);
     loop('closed');
@@ -109,6 +111,7 @@ export function benchTable(results: Results, opts: BenchOptions): string {
       f.p99ByWindow.map((v) => ms(v)).join(' · '),
     );
     metric('fixed', 'CPU ms/saga, all processes ³', (f) => f.cpuPerSagaTotal, 'lower', cpuMs);
+    text('fixed', `cores busy (of ${availableParallelism()}), with the client ⁹`, (f) => num(f.coresBusy, 2));
     metric('fixed', 'relay lag p50 ms ⁴', (f) => f.relayLag?.p50, 'lower', ms);
     metric('fixed', 'relay lag p99 ms ⁴', (f) => f.relayLag?.p99, 'lower', ms);
     loop('fixed');
@@ -151,6 +154,8 @@ export function footnotes(): string {
     "† Passo refused more than 1 % of that phase's POSTs (503): its figures cover only the orders it accepted.",
     "⁸ each app's /metrics at the phase's start and end: passo_nodejs_eventloop_utilization (near 100 %: work waits for the",
     "  loop) and the p99 of the default metrics' event loop delay over the phase (Passo only).",
+    "⁹ CPU seconds of the processes of ³ and of the bench itself (the load client) ÷ the phase's wall time: near the core count,",
+    '  the machine was full and latency includes waiting for a core.',
   ].join('\n');
 }
 
