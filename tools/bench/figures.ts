@@ -1,6 +1,6 @@
 import type { EventLoopReading } from './event-loop';
 import type { PhaseRun } from './phase';
-import { p99ByWindow, spread, type Spread, throughput } from './stats';
+import { extent, p99ByWindow, spread, type Spread, throughput } from './stats';
 
 /** The slices of a fixed phase whose p99 the table shows apart. */
 export const P99_WINDOW_MS = 5_000;
@@ -53,7 +53,8 @@ export function phaseFigures(run: PhaseRun): PhaseFigures {
   }
   const { sentMs, answeredMs } = run.placement;
   const sent = sentMs.filter((t) => t !== undefined);
-  const sentSpan = (Math.max(...sent) - Math.min(...sent)) / 1000;
+  const { min: firstSent, max: lastSent } = extent(sent);
+  const sentSpan = (lastSent - firstSent) / 1000;
   const cpuPerSaga = Object.fromEntries(
     Object.entries(run.cpuSeconds).map(([name, s]) => [
       name,

@@ -1,4 +1,4 @@
-import { p99ByWindow, percentile, spread, throughput } from './stats';
+import { extent, p99ByWindow, percentile, spread, throughput } from './stats';
 
 describe('percentile and spread', () => {
   it('takes the nearest rank of an ascending list', () => {
@@ -49,5 +49,13 @@ describe('p99ByWindow', () => {
     ];
     expect(p99ByWindow(orders, 1_000)).toEqual([5, undefined, 7]);
     expect(p99ByWindow([], 1_000)).toEqual([]);
+  });
+});
+
+describe('extent', () => {
+  it('finds the smallest and largest of more values than a call takes arguments', () => {
+    const values = Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 300_000);
+    expect(extent(values)).toEqual({ min: 0, max: 299_999 });
+    expect(extent([])).toEqual({ min: Infinity, max: -Infinity });
   });
 });

@@ -22,6 +22,21 @@ export function spread(values: readonly number[]): Spread {
   };
 }
 
+/**
+ * The smallest and largest of `values` (Infinity / -Infinity for none). A loop, not
+ * Math.min(...values): a long run at a high rate has more values than a call takes arguments
+ * (~120,000 on Node 20).
+ */
+export function extent(values: readonly number[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
 /** Settled sagas per second: settled ÷ (last settlement − first placement); undefined for none. */
 export function throughput(orders: readonly { createdMs: number; updatedMs: number }[]): number | undefined {
   if (orders.length === 0) return undefined;
@@ -45,9 +60,8 @@ export function p99ByWindow(
   windowMs: number,
 ): (number | undefined)[] {
   if (orders.length === 0) return [];
-  const created = orders.map((o) => o.createdMs);
-  const first = Math.min(...created);
-  const count = Math.max(1, Math.round((Math.max(...created) - first) / windowMs));
+  const { min: first, max: last } = extent(orders.map((o) => o.createdMs));
+  const count = Math.max(1, Math.round((last - first) / windowMs));
   const slices = Array.from({ length: count }, () => [] as number[]);
   for (const { createdMs, updatedMs } of orders)
     slices[Math.min(count - 1, Math.floor((createdMs - first) / windowMs))].push(updatedMs - createdMs);
