@@ -1,5 +1,5 @@
 import type { SagaMode } from '@passo/contracts';
-import { percentile } from '../bench/percentile';
+import { extent, percentile } from '../bench/stats';
 import { textTable } from './text-table';
 import { IDLE_WINDOW_MS, type ModeRun, STATS_FLUSH_MS } from './run-mode';
 import type { Snapshot } from '../system/harness';
@@ -28,8 +28,8 @@ export function figures({ orders, asPlanned, violations, snapshots: { idle, star
       .map((o) => o.updatedMs - o.createdMs)
       .sort((a, b) => a - b);
   const spread = (values: number[]) => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
-  const firstPlaced = Math.min(...orders.map((o) => o.createdMs));
-  const lastSettled = Math.max(...orders.map((o) => o.updatedMs));
+  const firstPlaced = extent(orders.map((o) => o.createdMs)).min;
+  const lastSettled = extent(orders.map((o) => o.updatedMs)).max;
   // Commits by the apps alone (this script's own statements taken out), between two snapshots.
   const appCommits = (from: Snapshot, to: Snapshot) => to.commits - from.commits - (to.ownQueries - from.ownQueries);
   const seconds = (from: Snapshot, to: Snapshot) => (to.at - from.at) / 1000;
