@@ -1,9 +1,9 @@
 import type { EventLoopReading } from './event-loop';
 import type { PhaseRun } from './phase';
-import { extent, p99ByWindow, spread, type Spread, throughput } from './stats';
+import { extent, p99BySlice, spread, type Spread, throughput } from './stats';
 
-/** The slices of a fixed phase whose p99 the table shows apart. */
-export const P99_WINDOW_MS = 5_000;
+/** Into how many slices of its placement time a fixed phase's p99 is cut (20 s: four of 5 s). */
+export const P99_SLICES = 4;
 
 /** What one phase's run says, as numbers (the table and the JSON both read these). */
 export interface PhaseFigures {
@@ -20,8 +20,8 @@ export interface PhaseFigures {
   sagasPerSecond?: number;
   confirmed: Spread;
   compensated: Spread;
-  /** p99 latency of every settled order by P99_WINDOW_MS of placement (confirmed and compensated alike). */
-  p99ByWindow: (number | undefined)[];
+  /** p99 latency of every settled order by quarter of the placement time (confirmed and compensated alike). */
+  p99ByQuarter: (number | undefined)[];
   /** POSTs per second actually sent (first to last send). */
   sentPerSecond?: number;
   /** Fixed rate: how late the client sent against its clock. */
@@ -75,7 +75,7 @@ export function phaseFigures(run: PhaseRun): PhaseFigures {
     sagasPerSecond: throughput(settled),
     confirmed: spread(latency('CONFIRMED')),
     compensated: spread(latency('CANCELLED')),
-    p99ByWindow: p99ByWindow(settled, P99_WINDOW_MS),
+    p99ByQuarter: p99BySlice(settled, P99_SLICES),
     sentPerSecond: sent.length > 1 && sentSpan > 0 ? (sent.length - 1) / sentSpan : undefined,
     lateness: spread(run.placement.lateMs),
     postAnswer: spread(sentMs.flatMap((t, n) => (answeredMs[n] === undefined ? [] : [answeredMs[n] - t]))),

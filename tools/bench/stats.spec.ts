@@ -1,4 +1,4 @@
-import { extent, p99ByWindow, percentile, spread, throughput } from './stats';
+import { extent, p99BySlice, percentile, spread, throughput } from './stats';
 
 describe('percentile and spread', () => {
   it('takes the nearest rank of an ascending list', () => {
@@ -31,24 +31,33 @@ describe('throughput', () => {
   });
 });
 
-describe('p99ByWindow', () => {
-  it('takes the p99 of each slice of placement time apart', () => {
+describe('p99BySlice', () => {
+  it('takes the p99 of each equal slice of placement time apart', () => {
     const orders = [
       { createdMs: 1_000, updatedMs: 1_500 }, // slice 0: 500 ms
       { createdMs: 1_900, updatedMs: 1_910 }, // slice 0: 10 ms
       { createdMs: 2_100, updatedMs: 2_120 }, // slice 1: 20 ms
-      { createdMs: 3_000, updatedMs: 3_030 }, // slice 1 (the span is 2 s: two slices): 30 ms
+      { createdMs: 3_000, updatedMs: 3_030 }, // the last placement: in the last slice, 30 ms
     ];
-    expect(p99ByWindow(orders, 1_000)).toEqual([500, 30]);
+    expect(p99BySlice(orders, 2)).toEqual([500, 30]);
   });
 
-  it('leaves a slice with no placement undefined, and none for no orders', () => {
+  it('leaves a slice with no placement undefined; all in one when placed at once; none for no orders', () => {
     const orders = [
       { createdMs: 0, updatedMs: 5 },
-      { createdMs: 2_500, updatedMs: 2_507 },
+      { createdMs: 3_000, updatedMs: 3_007 },
     ];
-    expect(p99ByWindow(orders, 1_000)).toEqual([5, undefined, 7]);
-    expect(p99ByWindow([], 1_000)).toEqual([]);
+    expect(p99BySlice(orders, 3)).toEqual([5, undefined, 7]);
+    expect(
+      p99BySlice(
+        [
+          { createdMs: 9, updatedMs: 11 },
+          { createdMs: 9, updatedMs: 19 },
+        ],
+        4,
+      ),
+    ).toEqual([10, undefined, undefined, undefined]);
+    expect(p99BySlice([], 4)).toEqual([]);
   });
 });
 

@@ -50,20 +50,21 @@ export function throughput(orders: readonly { createdMs: number; updatedMs: numb
 }
 
 /**
- * The p99 latency (updated − created) of the orders placed in each `windowMs` slice of the
- * phase, from its first placement: a tail made at the start (cold code, a backlog) reads apart
- * from one that lasts. The span is cut into whole slices (a 20.01-s phase into four of 5 s, the
- * last a little longer), so that no slice holds a handful of orders.
+ * The p99 latency (updated − created) of the orders placed in each of `slices` equal slices of the
+ * phase's placement time: a tail made at the start (cold code, a backlog) reads apart from one
+ * that lasts, whatever the phase's length.
  */
-export function p99ByWindow(
+export function p99BySlice(
   orders: readonly { createdMs: number; updatedMs: number }[],
-  windowMs: number,
+  slices: number,
 ): (number | undefined)[] {
   if (orders.length === 0) return [];
   const { min: first, max: last } = extent(orders.map((o) => o.createdMs));
-  const count = Math.max(1, Math.round((last - first) / windowMs));
-  const slices = Array.from({ length: count }, () => [] as number[]);
-  for (const { createdMs, updatedMs } of orders)
-    slices[Math.min(count - 1, Math.floor((createdMs - first) / windowMs))].push(updatedMs - createdMs);
-  return slices.map((latencies) => spread(latencies).p99);
+  const widthMs = (last - first) / slices;
+  const latencies = Array.from({ length: slices }, () => [] as number[]);
+  for (const { createdMs, updatedMs } of orders) {
+    const slice = widthMs > 0 ? Math.min(slices - 1, Math.floor((createdMs - first) / widthMs)) : 0;
+    latencies[slice].push(updatedMs - createdMs);
+  }
+  return latencies.map((values) => spread(values).p99);
 }
