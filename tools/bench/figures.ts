@@ -2,8 +2,8 @@ import type { EventLoopReading } from './event-loop';
 import type { PhaseRun } from './phase';
 import { extent, p99BySlice, spread, type Spread, throughput } from './stats';
 
-/** Into how many slices of its placement time a fixed phase's p99 is cut (20 s: four of 5 s). */
-export const P99_SLICES = 4;
+/** A fixed phase's p99 is also given by quarter of its placement time (20 s: four of 5 s). */
+export const QUARTERS = 4;
 
 /** What one phase's run says, as numbers (the table and the JSON both read these). */
 export interface PhaseFigures {
@@ -75,7 +75,7 @@ export function phaseFigures(run: PhaseRun): PhaseFigures {
     sagasPerSecond: throughput(settled),
     confirmed: spread(latency('CONFIRMED')),
     compensated: spread(latency('CANCELLED')),
-    p99ByQuarter: p99BySlice(settled, P99_SLICES),
+    p99ByQuarter: p99BySlice(settled, QUARTERS),
     sentPerSecond: sent.length > 1 && sentSpan > 0 ? (sent.length - 1) / sentSpan : undefined,
     lateness: spread(run.placement.lateMs),
     postAnswer: spread(sentMs.flatMap((t, n) => (answeredMs[n] === undefined ? [] : [answeredMs[n] - t]))),

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { PhaseFigures } from './figures';
+import { type PhaseFigures, QUARTERS } from './figures';
 import { count, num, ratio, renderTable, type Row, times } from './format';
 import { DEFAULT_RETENTION_HOURS, type BenchOptions, type Phase } from './options';
 import type { PhaseRun } from './phase';
@@ -107,7 +107,7 @@ export function benchTable(results: Results, opts: BenchOptions): string {
       for (const p of ['p50', 'p95', 'p99', 'max'] as const)
         metric('fixed', `${name} latency ${p} ms ⁶`, (f) => f[key][p], 'lower', ms);
     }
-    text('fixed', `settled p99 ms by quarter of placement (${opts.durationS / 4} s each)`, (f) =>
+    text('fixed', `settled p99 ms by quarter of placement (${opts.durationS / QUARTERS} s each)`, (f) =>
       f.p99ByQuarter.map((v) => ms(v)).join(' · '),
     );
     metric('fixed', 'CPU ms/saga, all processes ³', (f) => f.cpuPerSagaTotal, 'lower', cpuMs);
