@@ -68,7 +68,13 @@ export class OutboxRelay {
     const given = Object.entries(outbox.relay ?? {}).filter(([, value]) => value !== undefined);
     this.options = { ...DEFAULT_RELAY_OPTIONS, ...Object.fromEntries(given) };
     this.topology = new Topology(outbox.topology);
-    this.pool = new Pool({ connectionString: outbox.databaseUrl, max: 3, connectionTimeoutMillis: 5_000 });
+    // Kept once opened, as the apps' pools (libs/platform's prismaAdapter).
+    this.pool = new Pool({
+      connectionString: outbox.databaseUrl,
+      max: 3,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 0,
+    });
     this.pool.on('error', () => undefined); // a dead idle client is replaced; the loop reports real failures
     this.metrics = new RelayMetrics(outbox.registry, this.pool, this.options.name);
     this.backoff = new RelayBackoff(this.options.backoffInitialMs, this.options.backoffMaxMs);

@@ -39,6 +39,10 @@ export function prismaAdapter(connectionString: string, max: number, poolTimeout
       // How long a query waits for a free connection (or to connect): then it fails, and a
       // request answers 503 instead of hanging — nor does an unreachable database hang it.
       connectionTimeoutMillis: poolTimeoutMs,
+      // Kept once opened (pg closes an idle one after 10 s by default): a new connection costs a
+      // backend, a SCRAM handshake, cold catalog caches and every named statement prepared again,
+      // all paid by the first requests after any lull.
+      idleTimeoutMillis: 0,
     }),
     // The pool is the adapter's own: $disconnect ends it.
     { statementNameGenerator: statementNames(), disposeExternalPool: true },
