@@ -126,6 +126,79 @@ describe('relay publishing rows handed over at commit', () => {
     }
   });
 
+  // A row handed over while a round waits for its acks goes to the broker at once, not after that
+  // round (orchestrated sagas at 150/s: p50 117–178 ms against 215–238 with rows waiting).
+  it('sends a row handed over while the round before it is held, and still marks it after that round', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const held: string[] = [];
+    const { outbox, relay } = wired({}, async (ids) => {
+      if (held.length === 0) {
+        held.push(...ids);
+        await hold;
+      }
+    });
+    try {
+      relay.start();
+      await eventually(async () => relay.active);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // its first read done
+      const first = await inUnit(outbox, [0]);
+      await eventually(() => held.includes(first[0])); // that round is held in beforeMark
+      const second = await inUnit(outbox, [1], 'u1');
+      await eventually(async () => (await f.published()).some((m) => m.id === second[0]), 5_000);
+      expect(held).toEqual(first);
+      expect(await publishedAt([...first, ...second])).toEqual([null, null]); // nothing marked while held
+      release();
+      await eventually(async () => (await publishedAt([...first, ...second])).every((at) => at !== null), 5_000);
+      expect((await f.published()).map((m) => m.id).filter((id) => [...first, ...second].includes(id))).toEqual([
+        ...first,
+        ...second,
+      ]);
+    } finally {
+      release();
+      await relay.stop();
+    }
+  });
+
+  it('keeps a row handed over during a read for after it, so that older rows the read leaves behind go first', async () => {
+    let gate: Promise<void> | undefined;
+    let open!: () => void;
+    const query = PgClient.prototype.query;
+    const isRead = (text?: string) => !!text && /FROM outbox_messages WHERE published_at IS NULL/.test(text);
+    const spy = jest.spyOn(PgClient.prototype, 'query').mockImplementation(function (
+      this: PgClient,
+      ...args: unknown[]
+    ) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      const run = () => (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+      return isRead(text) && gate ? (gate.then(run) as never) : run();
+    });
+    const { outbox, relay } = wired({ batchSize: 3 });
+    const other = new OutboxService({ ...f.options, notify: false }); // not linked: its rows wait in the table
+    try {
+      relay.start();
+      await eventually(async () => relay.active);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // its first read done
+      const older = await inUnit(other, [0, 1, 2, 3], 'same');
+      gate = new Promise<void>((resolve) => (open = resolve));
+      relay.wake(); // a read of three of the four, held on its way
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const newer = await inUnit(outbox, [4], 'same'); // handed over while that read is out
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await f.published()).some((m) => m.id === newer[0])).toBe(false);
+      gate = undefined;
+      open();
+      const all = [...older, ...newer];
+      await eventually(async () => (await publishedAt(all)).every((at) => at !== null), 5_000);
+      expect((await f.published()).map((m) => m.id).filter((id) => all.includes(id))).toEqual(all);
+    } finally {
+      gate = undefined;
+      open?.();
+      spy.mockRestore();
+      await relay.stop();
+    }
+  });
+
   it('drops what is handed over past a batch while a round is stuck, and reads those rows from the table instead', async () => {
     let hold: Promise<void> | undefined;
     let release!: () => void;

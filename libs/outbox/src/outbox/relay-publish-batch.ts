@@ -39,8 +39,9 @@ export const MARK_WITHIN_MS = 100;
  * after a retried failure is marked.
  *
  * Where a round's rows come from: rows this process committed are handed over in memory at
- * commit (handOff) and published as they are, with no read of the table — a round costs the
- * broker's round trip only. The table is read (in sequence order) when the relay starts leading,
+ * commit (handOff) and sent to the broker at once, even while a round waits for its acks, with
+ * no read of the table — the round that takes them only awaits their acks. The table is read
+ * (in sequence order) when the relay starts leading,
  * when it was woken by a NOTIFY, a poll or wake() (rows others committed, or ones no one handed
  * over), while a read comes back full, and when marks are due; a read drops what is handed over
  * and not yet published, which the read finds itself (those rows committed before it was sent).
@@ -62,6 +63,17 @@ export class RelayPublishBatch {
   private lastRead = new Set<string>();
   /** The next round reads the table (at the start of a lead, while a read comes back full, after an overflow). */
   private mustRead = true;
+  /** Acks of handed-over rows sent at handOff, for the round that takes them. */
+  private readonly sent = new Map<string, Promise<PubAck>>();
+  /** The broker of the last round: handOff sends on it (none until a round ran, and after reset). */
+  private js?: JetStreamClient;
+  /**
+   * While a read is out, rows handed over wait for the round after it: were it to come back full,
+   * older rows still in the table must go first (a read comes next and finds them all in order).
+   */
+  private reading = false;
+  /** A row handed over is waiting unsent: the ones after it wait too, or they would overtake it. */
+  private holding = false;
 
   constructor(
     private readonly options: Pick<RelayOptions, 'batchSize' | 'name'>,
@@ -79,10 +91,21 @@ export class RelayPublishBatch {
     if (this.mustRead) return; // the read to come finds them
     if (this.handed.length + rows.length > this.options.batchSize) {
       this.handed = [];
+      this.sent.clear();
+      this.holding = false;
       this.mustRead = true;
       return;
     }
-    for (const row of rows) this.handed.push(row);
+    for (const row of rows) {
+      this.handed.push(row);
+      // Sent now, not when the round in flight has its acks: JetStream stores one connection's
+      // publishes in the order sent, and the round that takes the row awaits its ack as before.
+      if (this.js && !this.reading && !this.holding) {
+        const ack = this.send(this.js, row);
+        ack.catch(() => undefined); // judged by that round
+        this.sent.set(row.id, ack);
+      } else this.holding = true;
+    }
   }
 
   /**
@@ -91,19 +114,13 @@ export class RelayPublishBatch {
    * handed over (the batch size: run again at once).
    */
   async publish(session: PoolClient, broker: RelayBroker, readWanted: boolean): Promise<number> {
+    this.js = broker.js;
     const read = readWanted || this.mustRead || this.handed.length === 0 || this.marksDue();
     const rows = read ? await this.read(session) : this.takeHanded();
     if (rows.length === 0) return !read && this.handed.length > 0 ? this.options.batchSize : 0;
     const js = broker.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
-    const lab = this.lab;
-    const acks = await Promise.allSettled(
-      rows.map((row) =>
-        lab?.fires('publishFails')
-          ? Promise.reject(new LabFaultError('publishFails', `relaying ${row.type}`)) // as if NATS were unreachable
-          : publishRow(js, row),
-      ),
-    );
+    const acks = await Promise.allSettled(rows.map((row) => this.takeSent(row.id) ?? this.send(js, row)));
     const { failure, parked } = await this.sortFailures(rows, acks, broker);
     const done = rows.filter((_row, i) => (failure < 0 || i < failure) && acks[i].status === 'fulfilled');
     const now = Date.now();
@@ -150,6 +167,9 @@ export class RelayPublishBatch {
     this.unmarked = { ids: [], ackedAt: [] };
     this.unmarkedSince = 0;
     this.handed = [];
+    this.sent.clear();
+    this.holding = false;
+    this.js = undefined;
     this.lastRead.clear();
     this.mustRead = true;
   }
@@ -167,7 +187,23 @@ export class RelayPublishBatch {
   /** Up to a batch of the rows handed over, less any the last read published already. */
   private takeHanded(): PendingRow[] {
     const rows = this.handed.splice(0, this.options.batchSize);
-    return this.lastRead.size === 0 ? rows : rows.filter((row) => !this.lastRead.has(row.id));
+    this.holding = this.handed.some((row) => !this.sent.has(row.id));
+    if (this.lastRead.size === 0) return rows;
+    const fresh = rows.filter((row) => !this.lastRead.has(row.id));
+    if (fresh.length < rows.length) for (const row of rows) if (this.lastRead.has(row.id)) this.sent.delete(row.id);
+    return fresh;
+  }
+
+  private takeSent(id: string): Promise<PubAck> | undefined {
+    const ack = this.sent.get(id);
+    this.sent.delete(id);
+    return ack;
+  }
+
+  private send(js: JetStreamClient, row: PendingRow): Promise<PubAck> {
+    return this.lab?.fires('publishFails')
+      ? Promise.reject(new LabFaultError('publishFails', `relaying ${row.type}`)) // as if NATS were unreachable
+      : publishRow(js, row);
   }
 
   /**
@@ -176,22 +212,29 @@ export class RelayPublishBatch {
    */
   private async read(session: PoolClient): Promise<PendingRow[]> {
     this.handed = [];
+    this.holding = false;
+    this.sent.clear(); // sent already, they are read and sent again: the broker drops the copies
     this.mustRead = false;
     const { ids, ackedAt } = this.unmarked;
     let rows: PendingRow[];
-    // Named: parsed and planned once per session, not every round.
-    if (ids.length === 0) {
-      const read = { name: 'passo_relay_read', text: SELECT_PENDING, values: [this.options.batchSize, []] };
-      rows = (await session.query<PendingRow>(read)).rows;
-    } else {
-      // A failed statement marks nothing: the relay restarts its round, and reset() re-publishes them (deduplicated).
-      const markAndRead = {
-        name: 'passo_relay_mark_read',
-        text: MARK_AND_SELECT_PENDING,
-        values: [this.options.batchSize, ids, ackedAt],
-      };
-      rows = (await session.query<PendingRow>(markAndRead)).rows;
-      this.marked();
+    this.reading = true;
+    try {
+      // Named: parsed and planned once per session, not every round.
+      if (ids.length === 0) {
+        const read = { name: 'passo_relay_read', text: SELECT_PENDING, values: [this.options.batchSize, []] };
+        rows = (await session.query<PendingRow>(read)).rows;
+      } else {
+        // A failed statement marks nothing: the relay restarts its round, and reset() re-publishes them (deduplicated).
+        const markAndRead = {
+          name: 'passo_relay_mark_read',
+          text: MARK_AND_SELECT_PENDING,
+          values: [this.options.batchSize, ids, ackedAt],
+        };
+        rows = (await session.query<PendingRow>(markAndRead)).rows;
+        this.marked();
+      }
+    } finally {
+      this.reading = false;
     }
     // A full read may leave rows behind: the next round reads again.
     if (rows.length === this.options.batchSize) this.mustRead = true;
