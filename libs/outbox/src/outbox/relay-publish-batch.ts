@@ -40,11 +40,11 @@ export const MARK_WITHIN_MS = 100;
  *
  * Where a round's rows come from: rows this process committed are handed over in memory at
  * commit (handOff) and sent to the broker at once, even while a round waits for its acks, with
- * no read of the table — the round that takes them only awaits their acks. The table is read
- * (in sequence order) when the relay starts leading,
- * when it was woken by a NOTIFY, a poll or wake() (rows others committed, or ones no one handed
- * over), while a read comes back full, and when marks are due; a read drops what is handed over
- * and not yet published, which the read finds itself (those rows committed before it was sent).
+ * no read of the table — the round that takes them only awaits their acks. The table is read (in
+ * sequence order) when the relay starts leading, when it was woken by a NOTIFY, a poll or wake()
+ * (rows others committed, or ones no one handed over), while a read comes back full, and when
+ * marks are due; a read drops what is handed over and not yet published, which the read finds
+ * itself (those rows committed before it was sent).
  * Published rows are marked within MARK_WITHIN_MS by a read's statement: a round reads when
  * marks are due, so a busy relay marks many rounds at once.
  */
@@ -118,7 +118,7 @@ export class RelayPublishBatch {
     const read = readWanted || this.mustRead || this.handed.length === 0 || this.marksDue();
     const rows = read ? await this.read(session) : this.takeHanded();
     if (rows.length === 0) return !read && this.handed.length > 0 ? this.options.batchSize : 0;
-    const js = broker.js as JetStreamClient;
+    const js = this.js as JetStreamClient;
     // Pipelined: every publish is sent before any ack is awaited; the stream stores them in send order.
     const acks = await Promise.allSettled(rows.map((row) => this.takeSent(row.id) ?? this.send(js, row)));
     const { failure, parked } = await this.sortFailures(rows, acks, broker);
@@ -189,9 +189,11 @@ export class RelayPublishBatch {
     const rows = this.handed.splice(0, this.options.batchSize);
     this.holding = this.handed.some((row) => !this.sent.has(row.id));
     if (this.lastRead.size === 0) return rows;
-    const fresh = rows.filter((row) => !this.lastRead.has(row.id));
-    if (fresh.length < rows.length) for (const row of rows) if (this.lastRead.has(row.id)) this.sent.delete(row.id);
-    return fresh;
+    return rows.filter((row) => {
+      if (!this.lastRead.has(row.id)) return true;
+      this.sent.delete(row.id); // the read sent it already (the broker drops the copy)
+      return false;
+    });
   }
 
   private takeSent(id: string): Promise<PubAck> | undefined {
