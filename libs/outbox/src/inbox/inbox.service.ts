@@ -115,9 +115,7 @@ export class InboxService {
         SELECT * FROM unnest($${first}::text[], $${first + 1}::uuid[], $${first + 2}::text[])
         ON CONFLICT (consumer, message_id) DO NOTHING RETURNING 1`,
       values: [all.map((c) => c.consumer), all.map((c) => c.id), all.map((c) => c.subject)],
-      check: (inserted) => {
-        if (inserted < all.length) throw new AlreadyProcessedInBatch(all.length - inserted);
-      },
+      expect: { rows: all.length, mismatch: (inserted) => new AlreadyProcessedInBatch(all.length - inserted) },
     };
   }
 

@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../sql';
-import { joinUnitOfWork, runInUnitOfWork, type TransactionRunner, unitOfWorkOf } from './unit-of-work';
+import { joinUnitOfWork, LAST_STATEMENT, runInUnitOfWork, type TransactionRunner, unitOfWorkOf } from './unit-of-work';
 
 /** A transaction runner that records whether its transaction committed (resolved) or rolled back. */
 function fakeDb() {
@@ -79,14 +79,13 @@ describe('UnitOfWork', () => {
     expect(outcomes).toEqual(['commit']);
   });
 
-  it('sends every owner’s write at commit as one statement, parameters numbered in turn, and gives each its count', async () => {
+  it('sends every owner’s write at commit as one last statement, parameters numbered in turn, counts checked in SQL', async () => {
     const { db, outcomes } = fakeDb();
     const sent: { sql: string; values: unknown[] }[] = [];
     const tx = {
       $executeRawUnsafe: async () => 0,
       $queryRawUnsafe: async (sql: string, ...values: unknown[]) => (sent.push({ sql, values }), [{ w0: 2, w1: 1 }]),
     };
-    const counted: number[] = [];
     const runner: TransactionRunner<SqlExecutor> = { $transaction: (fn) => db.$transaction(() => fn(tx)) };
     await runInUnitOfWork(runner, async () => {
       const unit = joinUnitOfWork(runner)!;
@@ -94,45 +93,72 @@ describe('UnitOfWork', () => {
       unit.writeAtCommit({}, () => ({
         statement: (first) => `INSERT a VALUES ($${first}, $${first + 1}) RETURNING 1`,
         values: ['a1', 'a2'],
-        check: (n) => void counted.push(n),
+        expect: { rows: 2, mismatch: () => new Error('never') },
       }));
       unit.writeAtCommit({}, () => undefined); // nothing to write
       unit.writeAtCommit({}, () => ({
         statement: (first) => `INSERT b VALUES ($${first}) RETURNING 1`,
         values: ['b1'],
         then: (rows) => `SELECT 'told' FROM ${rows}`,
-        check: (n) => void counted.push(n),
       }));
     });
     expect(sent).toEqual([
       {
         sql:
-          'WITH w0 AS (INSERT a VALUES ($1, $2) RETURNING 1), w1 AS (INSERT b VALUES ($3) RETURNING 1) ' +
-          "SELECT (SELECT count(*) FROM w0)::int AS w0, (SELECT count(*) FROM w1)::int AS w1, (SELECT 'told' FROM w1) AS t1",
-        values: ['a1', 'a2', 'b1'],
+          `${LAST_STATEMENT} WITH w0 AS (INSERT a VALUES ($1, $2) RETURNING 1), w1 AS (INSERT b VALUES ($4) RETURNING 1) ` +
+          'SELECT CASE WHEN (SELECT count(*) FROM w0) = $3::int THEN $3::int ' +
+          "ELSE ('passo commit check failed: w0 returned ' || (SELECT count(*) FROM w0))::int END AS w0, " +
+          "(SELECT count(*) FROM w1)::int AS w1, (SELECT 'told' FROM w1) AS t1",
+        values: ['a1', 'a2', 2, 'b1'],
       },
     ]);
-    expect(counted).toEqual([2, 1]);
     expect(outcomes).toEqual(['commit']);
   });
 
-  it('rolls back when a write’s check throws at commit', async () => {
+  it('fails the unit with the write’s own error when its check fails in SQL, however the driver wraps it', async () => {
     const { db, outcomes } = fakeDb();
-    const tx = { $executeRawUnsafe: async () => 0, $queryRawUnsafe: async () => [{ w0: 0 }] };
+    // As Prisma 7 with adapter-pg reports a PostgreSQL error of a raw query.
+    const raised = Object.assign(new Error('Raw query failed.'), {
+      meta: {
+        driverAdapterError: Object.assign(new Error('DriverAdapterError'), {
+          cause: { message: 'invalid input syntax for type integer: "passo commit check failed: w1 returned 0"' },
+        }),
+      },
+    });
+    const tx = { $executeRawUnsafe: async () => 0, $queryRawUnsafe: () => Promise.reject(raised) };
     const runner: TransactionRunner<SqlExecutor> = { $transaction: (fn) => db.$transaction(() => fn(tx)) };
     const refused = new Error('already processed');
+    const mismatch = jest.fn((_returned: number) => refused);
+    const run = runInUnitOfWork(runner, async () => {
+      const unit = joinUnitOfWork(runner)!;
+      await unit.step(async () => undefined);
+      unit.writeAtCommit({}, () => ({ statement: () => 'INSERT a DEFAULT VALUES RETURNING 1', values: [] }));
+      unit.writeAtCommit({}, () => ({
+        statement: () => 'INSERT b DEFAULT VALUES RETURNING 1',
+        values: [],
+        expect: { rows: 1, mismatch },
+      }));
+    });
+    await expect(run).rejects.toBe(refused);
+    expect(mismatch).toHaveBeenCalledWith(0);
+    expect(outcomes).toEqual(['rollback']);
+  });
+
+  it('fails the unit with the database’s error when the statement fails otherwise', async () => {
+    const { db, outcomes } = fakeDb();
+    const broken = new Error('Connection terminated unexpectedly');
+    const tx = { $executeRawUnsafe: async () => 0, $queryRawUnsafe: () => Promise.reject(broken) };
+    const runner: TransactionRunner<SqlExecutor> = { $transaction: (fn) => db.$transaction(() => fn(tx)) };
     const run = runInUnitOfWork(runner, async () => {
       const unit = joinUnitOfWork(runner)!;
       await unit.step(async () => undefined);
       unit.writeAtCommit({}, () => ({
         statement: () => 'INSERT a DEFAULT VALUES RETURNING 1',
         values: [],
-        check: (n) => {
-          if (n < 1) throw refused;
-        },
+        expect: { rows: 1, mismatch: () => new Error('not this one') },
       }));
     });
-    await expect(run).rejects.toBe(refused);
+    await expect(run).rejects.toBe(broken);
     expect(outcomes).toEqual(['rollback']);
   });
 

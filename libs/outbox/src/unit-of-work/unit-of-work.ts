@@ -14,8 +14,21 @@ export interface TransactionRunner<Tx extends SqlExecutor> {
 }
 
 /**
+ * Begins a statement that is its transaction's last: only COMMIT or ROLLBACK follows it, so a pool
+ * may write the COMMIT right behind it, in the same round trip (the platform's pool does; to any
+ * other it is a comment). Whatever such a statement's result must satisfy is checked in its SQL:
+ * a failed check then aborts the transaction before that COMMIT, which rolls it back.
+ */
+export const LAST_STATEMENT = '/* passo:last-statement */';
+
+/** The text a failed CommitWrite check raises in SQL, with the write's index and its count. */
+const CHECK_FAILED = 'passo commit check failed:';
+const CHECK_FAILED_PATTERN = /passo commit check failed: w(\d+) returned (\d+)/;
+
+/**
  * A data-modifying statement owed at commit (`writeAtCommit`): the unit sends all of them as one
- * statement, each as a CTE, so a batch's inbox records and outbox rows cost one round trip.
+ * statement, each as a CTE, so a batch's inbox records and outbox rows cost one round trip. That
+ * statement is the transaction's last (LAST_STATEMENT).
  */
 export interface CommitWrite {
   /** The statement, ending in `RETURNING` (anything), its parameters numbered from `$first`. */
@@ -26,8 +39,11 @@ export interface CommitWrite {
    * wrote any, say. Of a type Prisma can read (pg_notify's void cast to text).
    */
   then?(name: string): string;
-  /** Gets how many rows the statement returned; what it throws rolls the unit back. */
-  check?(returned: number): void;
+  /**
+   * How many rows the statement must return. Checked in SQL (see LAST_STATEMENT): another count
+   * aborts the transaction, and the unit fails with what `mismatch` makes of the count.
+   */
+  expect?: { rows: number; mismatch(returned: number): Error };
 }
 
 /**
@@ -152,15 +168,42 @@ export class UnitOfWork<Tx extends SqlExecutor = SqlExecutor> {
     writes.forEach((write, n) => {
       ctes.push(`w${n} AS (${write.statement(values.length + 1)})`);
       values.push(...write.values);
-      columns.push(`(SELECT count(*) FROM w${n})::int AS w${n}`);
+      const count = `(SELECT count(*) FROM w${n})`;
+      if (write.expect) {
+        // A cast that fails: plain SQL's way to raise, evaluated only when the count is wrong (it
+        // reads the count, so the planner cannot fold it ahead).
+        values.push(write.expect.rows);
+        const rows = `$${values.length}::int`;
+        columns.push(
+          `CASE WHEN ${count} = ${rows} THEN ${rows} ELSE ('${CHECK_FAILED} w${n} returned ' || ${count})::int END AS w${n}`,
+        );
+      } else columns.push(`${count}::int AS w${n}`);
       if (write.then) columns.push(`(${write.then(`w${n}`)}) AS t${n}`);
     });
     const query = (tx as unknown as Partial<RawQueryExecutor>).$queryRawUnsafe;
     if (!query) throw new TypeError('writeAtCommit needs a client that runs queries ($queryRawUnsafe)');
-    const sql = `WITH ${ctes.join(', ')} SELECT ${columns.join(', ')}`;
-    const [counts] = (await query.call(tx, sql, ...values)) as Record<string, number>[];
-    writes.forEach((write, n) => write.check?.(counts[`w${n}`]));
+    const sql = `${LAST_STATEMENT} WITH ${ctes.join(', ')} SELECT ${columns.join(', ')}`;
+    try {
+      await query.call(tx, sql, ...values);
+    } catch (error) {
+      const failed = checkFailed(error);
+      const expect = failed && writes[failed.write]?.expect;
+      throw failed && expect ? expect.mismatch(failed.returned) : error;
+    }
   }
+}
+
+/** The write whose check failed in SQL, read off the database's error wherever Prisma wraps it. */
+function checkFailed(error: unknown): { write: number; returned: number } | undefined {
+  const queue = [error];
+  for (let seen = 0; queue.length > 0 && seen < 16; seen++) {
+    const node = queue.shift() as { message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    if (!node || typeof node !== 'object') continue;
+    const match = CHECK_FAILED_PATTERN.exec(typeof node.message === 'string' ? node.message : '');
+    if (match) return { write: Number(match[1]), returned: Number(match[2]) };
+    queue.push(node.cause, node.meta?.driverAdapterError);
+  }
+  return undefined;
 }
 
 /** Ends a unit of work's transaction callback so that Prisma rolls it back. */
