@@ -4,12 +4,14 @@ import { inUnitOfWork, joinUnitOfWork, runInUnitOfWork } from '@passo/outbox';
 import { PrismaClient, type Prisma } from '@passo/prisma/orchestrator';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { emptySaga } from '../../apps/saga-orchestrator/src/order-saga/order-saga.definition';
-import { SagasRepository } from '../../apps/saga-orchestrator/src/runtime/sagas.repository';
+import { SagasRepository, VersionConflict } from '../../apps/saga-orchestrator/src/runtime/sagas.repository';
 import { testDatabase, type TestDatabase } from '../support/databases';
 
 /**
- * The orchestrator's sagas in a consumed batch: one statement to read every saga the batch's
- * messages are about, the batch's own writes seen by its later reads, one statement per kind of write.
+ * The orchestrator's sagas in a unit of work: a consumed batch reads from the database only the
+ * sagas this process does not remember, with one statement, and every write goes in the unit's
+ * commit statement, checked there — a saga that moved since it was read or remembered fails the
+ * whole unit (VersionConflict) and nothing of it is written.
  */
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -24,46 +26,67 @@ beforeAll(async () => {
   });
   client.$on('query', (event) => statements.push(event.query.trim()));
   prisma = client;
-  sagas = new SagasRepository(prisma);
 });
 afterAll(async () => {
   await prisma.$disconnect();
   await db.drop();
 });
-beforeEach(() => (statements = []));
+beforeEach(() => {
+  statements = [];
+  sagas = new SagasRepository(prisma); // a process that remembers nothing yet
+});
 
 const step = { name: 'test', status: 'STARTED', detail: {} };
 const deadline = new Date(Date.now() + 60_000);
-const about = (orderId: string) => ({ id: randomUUID(), correlationId: orderId }) as Envelope;
-const sagaReads = () => statements.filter((sql) => sql.includes('FROM saga_instances'));
+const about = (orderId: string, type = 'StockReserved') =>
+  ({ id: randomUUID(), correlationId: orderId, type }) as Envelope;
+const placed = (orderId: string) => about(orderId, 'OrderPlaced');
+const sagaReads = () => statements.filter((sql) => /^SELECT .* FROM saga_instances/s.test(sql));
+/** What reached the database, BEGIN and COMMIT left out. */
+const sent = () => statements.filter((sql) => !/^(BEGIN|COMMIT|ROLLBACK)/.test(sql));
 
-async function created(): Promise<string> {
+/** A saga written by another process (this repository does not remember it). */
+async function existing(version = 0): Promise<string> {
   const orderId = randomUUID();
-  await inUnitOfWork(prisma, (tx) => sagas.create(tx, emptySaga(orderId), deadline, step));
+  await db.query(
+    `INSERT INTO saga_instances (order_id, state, data, deadline, version, updated_at) VALUES ($1, 'STARTED', $2, $3, $4, now())`,
+    [orderId, JSON.stringify({ ...emptySaga(orderId), status: undefined }), deadline, version],
+  );
   return orderId;
 }
 
 /** Runs `work` as the transport runs a batch of `messages`, with its transaction. */
-function inBatch(messages: Envelope[], work: (tx: Prisma.TransactionClient) => Promise<void>) {
+function inBatch<R>(messages: Envelope[], work: (tx: Prisma.TransactionClient) => Promise<R>): Promise<R> {
   return runInUnitOfWork(prisma, () => joinUnitOfWork(prisma)!.step(work), { batch: true, messages });
 }
 
+const row = async (orderId: string) =>
+  (
+    await db.query<{ state: string; version: number }>(
+      'SELECT state, version FROM saga_instances WHERE order_id = $1',
+      [orderId],
+    )
+  )[0] ?? null;
+const stepsOf = async (orderId: string) =>
+  (await db.query<{ name: string }>('SELECT name FROM saga_steps WHERE order_id = $1 ORDER BY id', [orderId])).map(
+    (r) => r.name,
+  );
+
 describe('SagasRepository in a consumed batch', () => {
-  it("reads every saga of the batch's messages with one statement; one never created reads as none", async () => {
-    const [a, b] = [await created(), await created()];
-    const never = randomUUID();
-    statements = [];
+  it('reads the sagas it does not remember with one statement; an order only placed in the batch is not read', async () => {
+    const [a, b] = [await existing(), await existing()];
+    const [never, fresh] = [randomUUID(), randomUUID()];
     const loaded: unknown[] = [];
-    await inBatch([about(a), about(b), about(a), about(never)], async (tx) => {
-      for (const id of [a, b, a, never]) loaded.push((await sagas.load(tx, id))?.state.orderId ?? null);
+    await inBatch([about(a), about(b), about(a), about(never), placed(fresh)], async (tx) => {
+      for (const id of [a, b, a, never, fresh]) loaded.push((await sagas.load(tx, id))?.state.orderId ?? null);
     });
-    expect(loaded).toEqual([a, b, a, null]);
+    expect(loaded).toEqual([a, b, a, null, null]);
     expect(sagaReads()).toHaveLength(1);
+    expect(sagaReads()[0]).toMatch(/ANY/);
   });
 
   it("reads them with one statement when the batch's orders load concurrently (as the transport runs them)", async () => {
-    const [a, b, c] = [await created(), await created(), await created()];
-    statements = [];
+    const [a, b, c] = [await existing(), await existing(), await existing()];
     const loaded = await runInUnitOfWork(
       prisma,
       () => Promise.all([a, b, c].map((id) => joinUnitOfWork(prisma)!.step((tx) => sagas.load(tx, id)))),
@@ -73,69 +96,109 @@ describe('SagasRepository in a consumed batch', () => {
     expect(sagaReads()).toHaveLength(1);
   });
 
-  it('sees its own writes: a saga created then updated in the batch is read back as written', async () => {
-    const a = await created();
-    const fresh = randomUUID();
-    statements = [];
-    const versions: Array<number | null> = [];
-    await inBatch([about(a), about(fresh)], async (tx) => {
+  it('writes a batch in its commit statement alone: creation, update and steps; then remembers what it committed', async () => {
+    const [a, fresh] = [await existing(), randomUUID()];
+    await inBatch([about(a), placed(fresh)], async (tx) => {
       const before = (await sagas.load(tx, a))!;
       await sagas.update(tx, before.version, { ...before.state, status: 'RESERVING' }, deadline, step);
-      const after = (await sagas.load(tx, a))!;
-      versions.push(before.version, after.version);
-      expect(after.state.status).toBe('RESERVING');
       expect(await sagas.load(tx, fresh)).toBeNull();
-      await sagas.create(tx, emptySaga(fresh), deadline, step);
-      versions.push((await sagas.load(tx, fresh))!.version);
+      await sagas.create(tx, { ...emptySaga(fresh), status: 'RESERVING' }, deadline, step);
     });
-    expect(versions).toEqual([0, 1, 0]);
-    expect(sagaReads().filter((sql) => sql.startsWith('SELECT'))).toHaveLength(1);
-    // And the database agrees once committed.
-    const rows = await db.query<{ state: string; version: number }>(
-      'SELECT state, version FROM saga_instances WHERE order_id = ANY($1::uuid[]) ORDER BY version DESC',
-      [[a, fresh]],
-    );
-    expect(rows.map((r) => [r.state, r.version])).toEqual([
-      ['RESERVING', 1],
-      ['STARTED', 0],
+    expect(sent()).toHaveLength(2); // the read of `a`, then the commit statement
+    expect(sent()[1]).toMatch(/INSERT INTO saga_instances[\s\S]*UPDATE saga_instances[\s\S]*INSERT INTO saga_steps/);
+    expect([await row(a), await row(fresh)]).toEqual([
+      { state: 'RESERVING', version: 1 },
+      { state: 'RESERVING', version: 0 },
     ]);
+    expect([await stepsOf(a), await stepsOf(fresh)]).toEqual([['test'], ['test']]);
+
+    // The next batch about them reads nothing: both are remembered as committed.
+    statements = [];
+    const versions = await inBatch([about(a), about(fresh)], async (tx) => [
+      (await sagas.load(tx, a))?.version,
+      (await sagas.load(tx, fresh))?.version,
+    ]);
+    expect(versions).toEqual([1, 0]);
+    expect(sagaReads()).toEqual([]);
   });
 
-  it('reads a saga no message of the batch is about with a statement of its own', async () => {
-    const [a, other] = [await created(), await created()];
-    statements = [];
-    await inBatch([about(a), about(a)], async (tx) => {
-      expect((await sagas.load(tx, other))?.state.orderId).toBe(other);
+  it('sees its own writes; a saga written twice in a batch goes in once, as last written', async () => {
+    const [a, fresh] = [await existing(), randomUUID()];
+    const seen: unknown[] = [];
+    await inBatch([about(a), placed(fresh)], async (tx) => {
+      const before = (await sagas.load(tx, a))!;
+      await sagas.update(tx, before.version, { ...before.state, status: 'RESERVING' }, deadline, step);
+      const middle = (await sagas.load(tx, a))!;
+      await sagas.update(tx, middle.version, { ...middle.state, status: 'CHARGING' }, deadline, {
+        ...step,
+        name: 'second',
+      });
+      await sagas.create(tx, emptySaga(fresh), deadline, step);
+      const created = (await sagas.load(tx, fresh))!;
+      await sagas.update(tx, created.version, { ...created.state, status: 'RESERVING' }, deadline, step);
+      seen.push(middle.version, (await sagas.load(tx, a))!.state.status, (await sagas.load(tx, fresh))!.state.status);
     });
-    expect(sagaReads()).toHaveLength(2);
+    expect(seen).toEqual([1, 'CHARGING', 'RESERVING']);
+    expect([await row(a), await row(fresh)]).toEqual([
+      { state: 'CHARGING', version: 1 },
+      { state: 'RESERVING', version: 0 },
+    ]);
+    expect(await stepsOf(a)).toEqual(['test', 'second']);
   });
 
-  it("writes the batch's sagas with one statement per kind; a stale version fails only its own caller (VersionConflict), the unit rolls back", async () => {
-    const [a, b] = [await created(), await created()];
-    const [fresh, other] = [randomUUID(), randomUUID()];
+  it('fails the whole unit at its commit when a saga it remembered moved since, and writes none of it', async () => {
+    const [a, fresh] = [await existing(), randomUUID()];
+    await inBatch([about(a)], (tx) => sagas.load(tx, a)); // now remembered at version 0
+    await db.query('UPDATE saga_instances SET version = 1 WHERE order_id = $1', [a]); // another replica
+    const run = inBatch([about(a), placed(fresh)], async (tx) => {
+      const stale = (await sagas.load(tx, a))!;
+      await sagas.update(tx, stale.version, { ...stale.state, status: 'RESERVING' }, deadline, step);
+      await sagas.create(tx, emptySaga(fresh), deadline, step);
+    });
+    await expect(run).rejects.toThrow(VersionConflict);
+    expect([await row(a), await row(fresh), await stepsOf(a)]).toEqual([{ state: 'STARTED', version: 1 }, null, []]);
+    // Alone (as the transport runs a failed batch's messages) the saga is read afresh.
+    const fresher = await inUnitOfWork(prisma, (tx) => sagas.load(tx, a));
+    expect(fresher?.version).toBe(1);
+  });
+
+  it('fails the unit when a saga it only read from memory moved, though it wrote nothing to it', async () => {
+    const a = await existing();
+    await inBatch([about(a)], (tx) => sagas.load(tx, a));
+    await db.query('UPDATE saga_instances SET version = 3 WHERE order_id = $1', [a]);
+    const run = inBatch([about(a)], async (tx) => {
+      await sagas.load(tx, a); // decided on: nothing to change, only a step logged
+      await sagas.appendStep(tx, a, { ...step, name: 'ignored' });
+    });
+    await expect(run).rejects.toThrow(VersionConflict);
+    expect(await stepsOf(a)).toEqual([]);
+  });
+
+  it('fails the unit when an order taken as only placed has a saga already', async () => {
+    const a = await existing();
+    const run = inBatch([placed(a)], async (tx) => {
+      expect(await sagas.load(tx, a)).toBeNull();
+      await sagas.create(tx, emptySaga(a), deadline, step);
+    });
+    await expect(run).rejects.toThrow(VersionConflict);
+    expect(await row(a)).toEqual({ state: 'STARTED', version: 0 });
+    expect(await stepsOf(a)).toEqual([]);
+  });
+});
+
+describe('SagasRepository outside a batch', () => {
+  it('reads every saga from the database, remembered or not, and fails its unit on a stale version', async () => {
+    const a = await existing();
+    await inBatch([about(a)], (tx) => sagas.load(tx, a));
+    await db.query('UPDATE saga_instances SET version = 2 WHERE order_id = $1', [a]);
     statements = [];
-    const outcomes: string[] = [];
-    const committed = await runInUnitOfWork(
-      prisma,
-      async () => {
-        const unit = joinUnitOfWork(prisma)!;
-        const writes = [
-          (tx: Prisma.TransactionClient) =>
-            sagas.update(tx, 0, { ...emptySaga(a), status: 'RESERVING' }, deadline, step),
-          (tx: Prisma.TransactionClient) =>
-            sagas.update(tx, 7, { ...emptySaga(b), status: 'RESERVING' }, deadline, step),
-          (tx: Prisma.TransactionClient) => sagas.create(tx, emptySaga(fresh), deadline, step),
-          (tx: Prisma.TransactionClient) => sagas.create(tx, emptySaga(other), deadline, step),
-        ];
-        const settled = await Promise.allSettled(writes.map((write) => unit.step(write)));
-        outcomes.push(...settled.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as Error).constructor.name)));
-        return true;
-      },
-      { batch: true, messages: [about(a), about(b), about(fresh), about(other)] },
-    ).catch(() => false);
-    expect([committed, outcomes]).toEqual([false, ['ok', 'VersionConflict', 'ok', 'ok']]);
-    expect(statements.filter((sql) => /^\s*WITH want/.test(sql))).toHaveLength(2);
-    const rows = await db.query('SELECT 1 FROM saga_instances WHERE order_id = ANY($1::uuid[])', [[fresh, other]]);
-    expect(rows).toHaveLength(0);
+    expect((await inUnitOfWork(prisma, (tx) => sagas.load(tx, a)))?.version).toBe(2);
+    expect(sagaReads()).toHaveLength(1);
+    const stale = inUnitOfWork(prisma, (tx) =>
+      sagas.update(tx, 1, { ...emptySaga(a), status: 'RESERVING' }, deadline, step),
+    );
+    await expect(stale).rejects.toThrow(VersionConflict);
+    await inUnitOfWork(prisma, (tx) => sagas.update(tx, 2, { ...emptySaga(a), status: 'RESERVING' }, deadline, step));
+    expect(await row(a)).toEqual({ state: 'RESERVING', version: 3 });
   });
 });

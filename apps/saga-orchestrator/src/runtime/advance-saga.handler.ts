@@ -3,14 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import {
-  type Emit,
-  inUnitOfWork,
-  joinUnitOfWork,
-  OutboxService,
-  ParticipantSteps,
-  type StepCause,
-} from '@passo/outbox';
+import { type Emit, inUnitOfWork, OutboxService, ParticipantSteps, type StepCause } from '@passo/outbox';
 import { type Prisma, PrismaClient } from '@passo/prisma/orchestrator';
 import { ACTIVE_STATUSES } from '../order-saga/order-saga.definition';
 import { emptySaga, transition, type SagaMessage, type SagaState } from '../order-saga/order-saga.transition';
@@ -34,8 +27,9 @@ const isActive = (state: SagaState) => (ACTIVE_STATUSES as readonly string[]).in
 
 /**
  * Load → transition → save (over the version read) with its log entry → commands to the outbox, in one
- * transaction with the inbox record. Concurrent replies for one saga conflict on the version; the
- * loser rolls back whole (inbox record included) and decides again on the fresh state.
+ * transaction with the inbox record, the saga's writes checked in its commit statement. Concurrent
+ * replies for one saga conflict on the version; the loser rolls back whole (inbox record
+ * included) and decides again on the fresh state.
  */
 @CommandHandler(AdvanceSaga)
 export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
@@ -68,10 +62,10 @@ export class AdvanceSagaHandler implements ICommandHandler<AdvanceSaga, void> {
         }
         return;
       } catch (error) {
+        // Raised at the commit of this message's own transaction (SagasRepository): decide again
+        // on fresh reads. In a consumed batch the conflict fails the batch's commit instead, and
+        // the transport runs its messages one at a time, each here.
         if (!(error instanceof VersionConflict) || attempt === MAX_ATTEMPTS) throw error;
-        // In a consumed batch the unit of work has failed with it: the transport runs the batch
-        // again one message at a time, where this loop retries on the fresh state.
-        if (joinUnitOfWork(this.db)?.batch) throw error;
         this.metrics.conflicts.inc();
         await sleep(randomInt(1, 10 * attempt));
       }
