@@ -54,4 +54,25 @@ describe("the apps' Prisma adapter", () => {
     expect(await pid()).toBe(before);
     expect((await prepared()).some((s) => s.statement === 'SELECT pg_backend_pid() AS pid')).toBe(true);
   }, 30_000);
+  it('plans a statement once for all its runs on a client with genericPlans (the consumers’), afresh each run otherwise', async () => {
+    const generic = new Payment.PrismaClient({ adapter: prismaAdapter(db.url, 1, 5_000, { genericPlans: true }) });
+    try {
+      const sql = 'SELECT count(*)::int AS n FROM unnest($1::text[]) AS ids(id) -- plans';
+      for (let i = 0; i < 8; i++) {
+        await client.$queryRawUnsafe(sql, ['a', 'b']);
+        await generic.$queryRawUnsafe(sql, ['a', 'b']);
+      }
+      const plans = (of: Payment.PrismaClient) =>
+        of.$queryRawUnsafe<{ generic: number; custom: number }[]>(
+          `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements
+            WHERE statement = $1`,
+          sql,
+        );
+      expect(await plans(generic)).toEqual([{ generic: 8, custom: 0 }]);
+      // PostgreSQL's own choice: a custom plan for (at least) the first five runs.
+      expect((await plans(client))[0]!.custom).toBeGreaterThanOrEqual(5);
+    } finally {
+      await generic.$disconnect();
+    }
+  });
 });
