@@ -76,8 +76,9 @@ function holdBegin(client: PoolClient): void {
 
 /**
  * After the COMMIT went with the last statement: the caller's COMMIT gets its answer, and its
- * ROLLBACK (the last statement failed, so the server rolled back) an answer of its own. Anything
- * else would run outside the transaction, so it is refused.
+ * ROLLBACK (the last statement failed, so the server rolled back) an answer of its own — were the
+ * statement to have succeeded, its COMMIT stood, which is why what a last statement must satisfy
+ * is checked in its SQL. Anything else would run outside the transaction, so it is refused.
  */
 function afterCommitWritten(client: PoolClient, commit: Promise<unknown>, text: string | undefined): Promise<unknown> {
   if (text === 'COMMIT' || text === 'ROLLBACK') open.delete(client);
