@@ -174,6 +174,22 @@ describe('SagasRepository in a consumed batch', () => {
     expect(await stepsOf(a)).toEqual([]);
   });
 
+  it('reads every saga from the database for a while once one from memory had moved (another orchestrator writes them too)', async () => {
+    const [a, b] = [await existing(), await existing()];
+    await inBatch([about(a), about(b)], async (tx) => {
+      await sagas.load(tx, a);
+      await sagas.load(tx, b);
+    });
+    statements = [];
+    await inBatch([about(b)], (tx) => sagas.load(tx, b));
+    expect(sagaReads()).toEqual([]); // remembered
+    await db.query('UPDATE saga_instances SET version = 5 WHERE order_id = $1', [a]);
+    await expect(inBatch([about(a)], (tx) => sagas.load(tx, a))).rejects.toThrow(VersionConflict);
+    statements = [];
+    expect(await inBatch([about(b)], async (tx) => (await sagas.load(tx, b))?.version)).toBe(0);
+    expect(sagaReads()).toHaveLength(1); // b is remembered, but memory is not read now
+  });
+
   it('fails the unit when an order taken as only placed has a saga already', async () => {
     const a = await existing();
     const run = inBatch([placed(a)], async (tx) => {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { OrderPlaced, type SagaView } from '@passo/contracts';
 import { type CommitWrite, type UnitOfWork, unitOfWorkOf } from '@passo/outbox';
 import { Prisma, PrismaClient } from '@passo/prisma/orchestrator';
@@ -37,6 +37,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Sagas kept in memory: far more than are in flight at any rate this machine takes. */
 const REMEMBERED = 5_000;
+/** How long memory stays unread after a saga taken from it had moved. */
+export const MEMORY_OFF_MS = 60_000;
 
 /** One saga written by a unit of work: created (version 0) or updated over the version `base`. */
 interface SagaWrite {
@@ -67,12 +69,17 @@ interface UnitSagas {
  * and from the database only the others, in one statement; an order whose only messages in the
  * batch are OrderPlaced is taken to have no saga yet (its creation checks it). Most batches of the
  * orchestrator then cost one round trip. Outside a batch (a message run alone after its batch
- * failed, a deadline) every saga is read from the database, so a retry decides on fresh state.
+ * failed, a deadline) every saga is read from the database, so a retry decides on fresh state;
+ * and once a saga from memory is found moved (replicas sharing the work), memory goes unread for
+ * MEMORY_OFF_MS, so that batches do not fail one after the other.
  */
 @Injectable()
 export class SagasRepository {
   private readonly units = new WeakMap<UnitOfWork, UnitSagas>();
   private readonly memory = new Map<string, SavedSaga>();
+  /** Memory is not read before this time (see distrustMemory). */
+  private distrustedUntil = 0;
+  private readonly logger = new Logger('Saga');
   /** Owners of the unit's commit writes, one per statement. */
   private readonly owners = { creations: {}, updates: {}, steps: {}, checks: {}, memory: {} };
 
@@ -167,8 +174,9 @@ export class SagasRepository {
       if (UUID.test(key)) onlyPlaced.set(key, (onlyPlaced.get(key) ?? true) && m.type === OrderPlaced.name);
     }
     const unread: string[] = [];
+    const trusted = Date.now() >= this.distrustedUntil;
     for (const [key, placed] of onlyPlaced) {
-      const known = this.memory.get(key);
+      const known = trusted ? this.memory.get(key) : undefined;
       if (known) {
         view.set(key, known);
         remembered.set(key, known.version);
@@ -188,14 +196,33 @@ export class SagasRepository {
   private owe(unit: UnitOfWork, sagas: UnitSagas): void {
     const ofKind = (kind: SagaWrite['kind']) => [...sagas.writes.values()].filter((w) => w.kind === kind);
     unit.writeAtCommit(this.owners.creations, () => creations(ofKind('create')));
-    unit.writeAtCommit(this.owners.updates, () => updates(ofKind('update')));
+    // A conflict on a saga taken from memory: another process writes these sagas too.
+    const distrusting = (write: CommitWrite | undefined) => {
+      const expect = write?.expect;
+      if (!expect || sagas.remembered.size === 0) return write;
+      const mismatch = (returned: number) => (this.distrustMemory(), expect.mismatch(returned));
+      return { ...write, expect: { ...expect, mismatch } };
+    };
+    unit.writeAtCommit(this.owners.updates, () => distrusting(updates(ofKind('update'))));
     unit.writeAtCommit(this.owners.steps, () => steps(sagas.steps));
     unit.writeAtCommit(this.owners.checks, () =>
-      checks([...sagas.remembered].filter(([key]) => sagas.writes.get(key)?.kind !== 'update')),
+      distrusting(checks([...sagas.remembered].filter(([key]) => sagas.writes.get(key)?.kind !== 'update'))),
     );
     unit.afterCommit(this.owners.memory, () => {
       for (const write of sagas.writes.values()) this.remember(written(write));
     });
+  }
+
+  /**
+   * Batches read every saga from the database for a while: with other orchestrators writing the
+   * same sagas (replicas sharing the durables), memory would fail batch after batch.
+   */
+  private distrustMemory(): void {
+    if (Date.now() < this.distrustedUntil) return;
+    this.distrustedUntil = Date.now() + MEMORY_OFF_MS;
+    this.logger.log(
+      `a saga changed since this process remembered it (another orchestrator?): sagas read from the database for ${MEMORY_OFF_MS / 1000} s`,
+    );
   }
 
   /**
