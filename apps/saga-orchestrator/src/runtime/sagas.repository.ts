@@ -21,15 +21,8 @@ export interface StepRecord {
   detail: Prisma.InputJsonValue;
 }
 
-/** Another transaction changed (or created) the saga since it was read: reload and decide again. */
-export class VersionConflict extends Error {
-  constructor(
-    readonly orderId: string,
-    message = `saga ${orderId} changed concurrently`,
-  ) {
-    super(message);
-  }
-}
+/** Another transaction changed (or created) a saga since it was read: reload and decide again. */
+export class VersionConflict extends Error {}
 
 type SagaRow = { orderId: string; state: string; data: object; version: number; deadline: Date };
 
@@ -260,7 +253,7 @@ function conflict(writes: number, what: string) {
   return {
     rows: writes,
     mismatch: (returned: number) =>
-      new VersionConflict('', `${writes - returned} of ${writes} saga ${what} found the saga changed concurrently`),
+      new VersionConflict(`${writes - returned} of ${writes} saga ${what} found the saga changed concurrently`),
   };
 }
 

@@ -37,7 +37,7 @@ export interface PrismaModuleOptions<T extends PrismaClientLike> {
  * cheaper than the generic one, which assumes ten elements — and planning cost more than running
  * them: 1.5 s of 1.7 s of planning in 20 s of 25 orchestrated sagas/s (pg_stat_statements, on
  * `npm start`). Not for the apps' other clients: some of their queries (the saga deadline sweep's,
- * say) run 40× slower on a generic plan.
+ * say) run 45× slower on a generic plan.
  */
 export function prismaAdapter(
   connectionString: string,
